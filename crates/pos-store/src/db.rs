@@ -1,0 +1,279 @@
+//! Opening, creating and recovering the encrypted store; connection settings; migrations.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::keys::{KeyMaterial, RecoverySecret, SecretStore, WrappedKeys};
+
+/// Marks our database files (`PRAGMA application_id`): "POSR".
+pub const APPLICATION_ID: i64 = 0x504F_5352;
+pub const DB_FILE: &str = "register.db";
+pub const META_FILE: &str = "store.json";
+
+/// Numbered, append-only migrations, applied in order by `PRAGMA user_version`.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_register.sql"))];
+
+pub fn schema_version_supported() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.0)
+}
+
+/// What sits beside the database: the store's id (which names its credential-store entries) and
+/// its keys wrapped by the recovery secret. Nothing in it opens the database without that secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoreMeta {
+    pub format: u32,
+    pub store_id: String,
+    pub recovery: WrappedKeys,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encryption {
+    On,
+    #[cfg_attr(not(feature = "test-support"), allow(dead_code))]
+    Off,
+}
+
+/// The register's store: one writer connection to the SQLCipher database.
+pub struct Store {
+    dir: PathBuf,
+    conn: Connection,
+    meta: StoreMeta,
+    keys: KeyMaterial,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).field("store_id", &self.meta.store_id).finish()
+    }
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| {
+        if source.raw_os_error() == Some(28) {
+            StoreError::DiskFull
+        } else if source.kind() == std::io::ErrorKind::PermissionDenied || source.raw_os_error() == Some(30) {
+            StoreError::ReadOnly
+        } else {
+            StoreError::Io { path: path.to_owned(), source }
+        }
+    }
+}
+
+/// Writes a file so that it is either entirely there or not at all.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = fs::File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(bytes).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    if let Some(parent) = path.parent()
+        && let Ok(d) = fs::File::open(parent)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn read_meta(dir: &Path) -> Result<StoreMeta, StoreError> {
+    let path = dir.join(META_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::NotInitialised { dir: dir.to_owned() });
+        }
+        Err(e) => return Err(io_err(&path)(e)),
+    };
+    let meta: StoreMeta = serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::BadMetadata { path: path.clone(), detail: e.to_string() })?;
+    if meta.format != 1 {
+        return Err(StoreError::BadMetadata { path, detail: format!("unknown format {}", meta.format) });
+    }
+    Ok(meta)
+}
+
+fn random_id() -> Result<String, StoreError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| StoreError::Random(e.to_string()))?;
+    Ok(hex::encode(b))
+}
+
+fn open_connection(path: &Path, keys: &KeyMaterial, encryption: Encryption, create: bool) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    } else if !path.exists() {
+        return Err(StoreError::NotInitialised { dir: path.parent().unwrap_or(path).to_owned() });
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    if encryption == Encryption::On {
+        // The key must be the first statement on the connection. A raw key skips SQLCipher's KDF.
+        conn.execute_batch(&format!("PRAGMA key = {};", keys.sqlcipher_key().as_str()))?;
+    }
+    // The first read decrypts page 1: a wrong key or a foreign file fails here.
+    if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+        if e.sqlite_error_code() == Some(rusqlite::ffi::ErrorCode::NotADatabase) {
+            let mut header = [0u8; 16];
+            let is_plain = fs::File::open(path)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+                .map(|_| &header == b"SQLite format 3\0")
+                .unwrap_or(false);
+            return Err(if is_plain {
+                StoreError::PlainSqliteFile { path: path.to_owned() }
+            } else {
+                StoreError::WrongKeyOrNotOurs { path: path.to_owned() }
+            });
+        }
+        return Err(e.into());
+    }
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path, fresh: bool) -> Result<(), StoreError> {
+    let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if !fresh && app_id != APPLICATION_ID {
+        return Err(StoreError::NotOurDatabase { path: path.to_owned() });
+    }
+    if version > schema_version_supported() {
+        return Err(StoreError::SchemaTooNew { found: version, supported: schema_version_supported() });
+    }
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {v}; PRAGMA application_id = {APPLICATION_ID};"))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Creates a new encrypted store in `dir`: fresh random keys, saved to the credential store
+    /// first (so nothing is written when it is unreachable), and a recovery secret to show once.
+    pub fn create(dir: &Path, secrets: &dyn SecretStore) -> Result<(Store, RecoverySecret), StoreError> {
+        Self::create_with(dir, secrets, Encryption::On)
+    }
+
+    /// An unencrypted store with the same schema and durability, only so benchmarks can show what
+    /// encryption costs. Not reachable from any binary that handles real sales.
+    #[cfg(feature = "test-support")]
+    pub fn create_unencrypted_for_benchmark(dir: &Path, secrets: &dyn SecretStore) -> Result<Store, StoreError> {
+        Self::create_with(dir, secrets, Encryption::Off).map(|(s, _)| s)
+    }
+
+    fn create_with(dir: &Path, secrets: &dyn SecretStore, encryption: Encryption) -> Result<(Store, RecoverySecret), StoreError> {
+        let db_path = dir.join(DB_FILE);
+        if dir.join(META_FILE).exists() || db_path.exists() {
+            return Err(StoreError::AlreadyInitialised { dir: dir.to_owned() });
+        }
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let store_id = random_id()?;
+        let keys = KeyMaterial::generate()?;
+        let recovery = RecoverySecret::random()?;
+        let meta = StoreMeta { format: 1, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
+        keys.save(secrets, &store_id)?;
+        let result = (|| {
+            let mut conn = open_connection(&db_path, &keys, encryption, true)?;
+            migrate(&mut conn, &db_path, true)?;
+            let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
+            write_atomically(&dir.join(META_FILE), &json)?;
+            Ok(conn)
+        })();
+        match result {
+            Ok(conn) => Ok((Store { dir: dir.to_owned(), conn, meta, keys }, recovery)),
+            Err(e) => {
+                // Leave nothing half-made behind.
+                for f in [DB_FILE, "register.db-wal", "register.db-shm", META_FILE] {
+                    let _ = fs::remove_file(dir.join(f));
+                }
+                let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
+                let _ = secrets.delete(&crate::keys::pepper_name(&store_id));
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens an existing store with the key from the credential store.
+    pub fn open(dir: &Path, secrets: &dyn SecretStore) -> Result<Store, StoreError> {
+        let meta = read_meta(dir)?;
+        let keys = KeyMaterial::load(secrets, &meta.store_id)?;
+        Self::open_with(dir, meta, keys)
+    }
+
+    /// Opens the store with the recovery secret and puts its keys back into the credential store.
+    pub fn recover(dir: &Path, secrets: &dyn SecretStore, recovery: &RecoverySecret) -> Result<Store, StoreError> {
+        let meta = read_meta(dir)?;
+        let keys = recovery.unwrap(&meta.store_id, &meta.recovery)?;
+        let store = Self::open_with(dir, meta, keys)?;
+        store.keys.save(secrets, &store.meta.store_id)?;
+        Ok(store)
+    }
+
+    fn open_with(dir: &Path, meta: StoreMeta, keys: KeyMaterial) -> Result<Store, StoreError> {
+        let db_path = dir.join(DB_FILE);
+        let mut conn = open_connection(&db_path, &keys, Encryption::On, false)?;
+        migrate(&mut conn, &db_path, false)?;
+        Ok(Store { dir: dir.to_owned(), conn, meta, keys })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join(DB_FILE)
+    }
+
+    pub fn store_id(&self) -> &str {
+        &self.meta.store_id
+    }
+
+    pub fn pin_pepper(&self) -> &[u8; 32] {
+        self.keys.pin_pepper.expose()
+    }
+
+    /// For reads.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Starts the one write transaction; `pos-app` is its only caller.
+    pub fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    /// SQLCipher's check of every page's HMAC, plus SQLite's structural check. Empty when healthy.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut stmt = self.conn.prepare("PRAGMA cipher_integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        for r in rows {
+            problems.push(r?);
+        }
+        let quick: String = self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if quick != "ok" {
+            problems.push(quick);
+        }
+        Ok(problems)
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    pub fn cipher_version(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row("PRAGMA cipher_version", [], |r| r.get(0))?)
+    }
+}

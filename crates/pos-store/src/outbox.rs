@@ -1,0 +1,71 @@
+//! The outbox: records waiting for the cloud, written in the same transaction as what they describe.
+
+use rusqlite::{Connection, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::error::StoreError;
+use crate::orders::next_counter;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRecord {
+    pub seq: i64,
+    pub op_id: String,
+    pub kind: String,
+    pub payload: Vec<u8>,
+    pub payload_hash: [u8; 32],
+    pub created_at: i64,
+    pub acked_at: Option<i64>,
+}
+
+/// Appends a record with the next gapless sequence number. Returns that number.
+pub fn append(tx: &Transaction, op_id: &str, kind: &str, payload: &[u8], at: i64) -> Result<i64, StoreError> {
+    let seq = next_counter(tx, "outbox")?;
+    let hash: [u8; 32] = Sha256::digest(payload).into();
+    tx.prepare_cached(
+        "INSERT INTO outbox (seq, op_id, kind, payload, payload_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![seq, op_id, kind, payload, &hash[..], at])?;
+    Ok(seq)
+}
+
+/// How many records wait for the cloud, and when the oldest was written.
+pub fn depth(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
+    Ok(conn.query_row("SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+/// Unacknowledged records in sequence order.
+pub fn pending(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        let hash: Vec<u8> = r.get(4)?;
+        Ok(OutboxRecord {
+            seq: r.get(0)?,
+            op_id: r.get(1)?,
+            kind: r.get(2)?,
+            payload: r.get(3)?,
+            payload_hash: hash.try_into().unwrap_or([0; 32]),
+            created_at: r.get(5)?,
+            acked_at: r.get(6)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Every record, acknowledged or not, in sequence order (for checks and exports).
+pub fn all_sequences(conn: &Connection) -> Result<Vec<i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT seq FROM outbox ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Marks records as acknowledged by the cloud; returns how many were newly marked.
+pub fn acknowledge(tx: &Transaction, op_ids: &[&str], at: i64) -> Result<usize, StoreError> {
+    let mut n = 0;
+    let mut stmt = tx.prepare_cached("UPDATE outbox SET acked_at = ?2 WHERE op_id = ?1 AND acked_at IS NULL")?;
+    for op in op_ids {
+        n += stmt.execute(params![op, at])?;
+    }
+    Ok(n)
+}
