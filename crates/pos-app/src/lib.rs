@@ -1,1 +1,23 @@
-//! x
+//! The register's façade: the only way in for the desktop app, `posctl` and the tests.
+//!
+//! Each use case checks its input, computes with `pos-core`, and writes through `pos-store` in one
+//! transaction that carries the domain rows and the outbox record together.
+
+mod catalog_import;
+mod clock;
+pub mod demo;
+mod error;
+mod pin;
+mod register;
+pub mod views;
+
+pub use catalog_import::CatalogRow;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, AppResult, ErrorCode};
+pub use register::{ItemRef, OrderRef, PaymentsScope, Register, Session, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
+
+pub use pos_core;
+pub use pos_store::{OsCredentialStore, RecoverySecret, SecretStore};
+
+#[cfg(feature = "test-support")]
+pub use pos_store::{MemorySecretStore, Store};

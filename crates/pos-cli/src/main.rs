@@ -1,1 +1,379 @@
-fn main() {}
+//! `posctl`: the register's command line. Every subcommand parses its arguments, makes one façade
+//! call and prints the result as JSON (or CSV where asked). See docs/cli.md.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use jiff::civil::Date;
+use pos_app::demo::{self, Traffic};
+use pos_app::{AppError, CatalogRow, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register, SystemClock};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(name = "posctl", version, about = "Point-of-sale register: store, demo data, reports and exports")]
+struct Cli {
+    /// The register's data directory (holds the encrypted database).
+    #[arg(long, env = "POS_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new encrypted store. Prints the recovery secret once.
+    Init {
+        /// Fill it with the demo café: venue, staff, catalog.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Restore the database key into the credential store from the recovery secret (read from stdin).
+    Recover,
+    /// Simulated traffic through the register's own code path.
+    DemoSales {
+        #[arg(long)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Spread the sales over this many business days, ending yesterday.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+        /// Print one JSON line per sale as soon as it is durable.
+        #[arg(long)]
+        progress: bool,
+    },
+    /// Reports: X, Z, daily summary, item mix, payment reconciliation, tax.
+    Report {
+        kind: ReportKind,
+        /// Business day (default: today).
+        #[arg(long, conflicts_with = "shift")]
+        date: Option<Date>,
+        /// Shift id (X and Z: default the open or last closed shift).
+        #[arg(long)]
+        shift: Option<String>,
+        /// Last business day of a range (item-mix, tax); --date is the first.
+        #[arg(long)]
+        to: Option<Date>,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Exports.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// Catalog maintenance.
+    Catalog {
+        #[command(subcommand)]
+        what: CatalogCmd,
+    },
+    /// Health: credential store, cipher integrity, schema version, outbox depth.
+    Doctor,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportKind {
+    X,
+    Z,
+    Daily,
+    ItemMix,
+    Payments,
+    Tax,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// Orders with lines and payments, by business day.
+    Sales {
+        #[arg(long)]
+        from: Date,
+        #[arg(long)]
+        to: Date,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum CatalogCmd {
+    /// Import or update SKUs from a CSV file: all rows or none.
+    Import { file: PathBuf },
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    error: &'a AppError,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "{}", serde_json::to_string(&ErrorOut { error: &e }).unwrap_or_default());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
+    writeln!(out).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn print_text(text: &str) -> Result<(), AppError> {
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
+}
+
+fn data_dir(cli: &Option<PathBuf>) -> Result<&Path, AppError> {
+    cli.as_deref().ok_or_else(|| AppError::invalid("--data-dir DIR (or POS_DATA_DIR) is required"))
+}
+
+fn credential_store() -> Result<OsCredentialStore, AppError> {
+    Ok(OsCredentialStore::connect()?)
+}
+
+fn open(dir: &Path) -> Result<Register, AppError> {
+    Register::open(dir, &credential_store()?, Arc::new(SystemClock))
+}
+
+#[derive(Serialize)]
+struct InitOut {
+    data_dir: String,
+    venue: String,
+    currency: String,
+    catalog_skus: usize,
+    staff: Vec<pos_app::views::StaffView>,
+    recovery_secret: String,
+    recovery_note: &'static str,
+}
+
+fn run(cli: Cli) -> Result<(), AppError> {
+    let dir = data_dir(&cli.data_dir)?;
+    match cli.command {
+        Command::Init { demo } => {
+            if !demo {
+                return Err(AppError::invalid(
+                    "only `init --demo` is available from the command line for now; a venue of your own is set up in the app",
+                ));
+            }
+            let secrets = credential_store()?;
+            let (reg, recovery) = demo::init_demo(dir, &secrets, Arc::new(SystemClock))?;
+            print_json(&InitOut {
+                data_dir: dir.display().to_string(),
+                venue: reg.venue_name().to_owned(),
+                currency: reg.currency().to_string(),
+                catalog_skus: reg.catalog().len(),
+                staff: reg.staff(),
+                recovery_secret: recovery.reveal().to_string(),
+                recovery_note: "Write the recovery secret down and keep it safe. It is shown only now; with it, `posctl recover` restores access if the credential store is lost.",
+            })
+        }
+        Command::Recover => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| AppError::invalid(e.to_string()))?;
+            let reg = Register::recover(dir, &credential_store()?, line.trim(), Arc::new(SystemClock))?;
+            print_json(&serde_json::json!({ "recovered": true, "venue": reg.venue_name() }))
+        }
+        Command::DemoSales { count, seed, days, progress } => {
+            #[allow(clippy::disallowed_methods)] // The simulation's clock starts from the real time.
+            let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+            let mut reg = Register::open(dir, &credential_store()?, clock.clone())?;
+            let mut out = std::io::stdout().lock();
+            let summary = demo::run_traffic(&mut reg, &clock, Traffic { sales: count, seed, days }, |r| {
+                if progress {
+                    // Printed only after the sale is durable; the crash test relies on that order.
+                    let _ = writeln!(out, r#"{{"receipt_no":{},"order_id":"{}"}}"#, r.receipt_no, r.order_id);
+                    let _ = out.flush();
+                }
+            })?;
+            drop(out);
+            print_json(&summary)
+        }
+        Command::Report { kind, date, shift, to, format } => {
+            let reg = open(dir)?;
+            let day = date.unwrap_or_else(|| reg.today());
+            let csv_or_json = |csv: String, json: &dyn erased::Json| -> Result<(), AppError> {
+                if format == Format::Csv { print_text(&csv) } else { json.print() }
+            };
+            match kind {
+                ReportKind::X => {
+                    let r = reg.x_report()?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+                ReportKind::Z => {
+                    let r = reg.z_report(shift.as_deref())?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+                ReportKind::Daily => {
+                    let r = reg.daily_summary(day)?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+                ReportKind::ItemMix => {
+                    let r = reg.item_mix(day, to.unwrap_or(day))?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+                ReportKind::Payments => {
+                    let scope = match shift {
+                        Some(s) => PaymentsScope::Shift(s),
+                        None => PaymentsScope::Day(day),
+                    };
+                    let r = reg.payments_report(&scope)?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+                ReportKind::Tax => {
+                    let r = reg.tax_export(day, to.unwrap_or(day))?;
+                    csv_or_json(r.to_csv(), &r)
+                }
+            }
+        }
+        Command::Export { what: ExportWhat::Sales { from, to, format } } => {
+            let reg = open(dir)?;
+            let orders = reg.export_sales(from, to)?;
+            match format {
+                Format::Json => print_json(&orders),
+                Format::Csv => print_text(&sales_csv(&orders)),
+            }
+        }
+        Command::Catalog { what: CatalogCmd::Import { file } } => {
+            let rows = read_catalog_csv(&file)?;
+            let mut reg = open(dir)?;
+            let summary = reg.import_catalog(&rows)?;
+            print_json(&summary)
+        }
+        Command::Doctor => {
+            let secrets = credential_store()?;
+            let reg = Register::open(dir, &secrets, Arc::new(SystemClock))?;
+            let report = reg.doctor("OS credential store")?;
+            print_json(&report)?;
+            if report.ok { Ok(()) } else { Err(AppError::new(ErrorCode::StoreDamaged, "the store failed its checks")) }
+        }
+    }
+}
+
+mod erased {
+    //! Lets one closure print any serialisable report.
+    pub trait Json {
+        fn print(&self) -> Result<(), pos_app::AppError>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn print(&self) -> Result<(), pos_app::AppError> {
+            super::print_json(self)
+        }
+    }
+}
+
+const CATALOG_HEADER: [&str; 8] = ["sku", "product", "variant", "category", "price", "tax_class", "barcodes", "weighed"];
+
+/// Reads a catalog CSV. Rows that cannot be read become rows with a problem, so that the import
+/// reports every bad line at once and imports nothing.
+fn read_catalog_csv(path: &Path) -> Result<Vec<CatalogRow>, AppError> {
+    let file = std::fs::File::open(path).map_err(|e| AppError::invalid(format!("{}: {e}", path.display())))?;
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
+    let headers = rdr.headers().map_err(|e| AppError::invalid(format!("line 1: {e}")))?.clone();
+    let idx = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let missing: Vec<&str> = CATALOG_HEADER[..6].iter().copied().filter(|h| idx(h).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(format!(
+            "line 1: the header lacks {}; expected columns: {}",
+            missing.join(", "),
+            CATALOG_HEADER.join(",")
+        )));
+    }
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let fallback_line = i + 2;
+        match rec {
+            Err(e) => {
+                let line = e.position().map_or(fallback_line, |p| p.line() as usize);
+                rows.push(CatalogRow { line, unreadable: Some(e.to_string()), ..CatalogRow::default() });
+            }
+            Ok(r) => {
+                let line = r.position().map_or(fallback_line, |p| p.line() as usize);
+                if r.len() != headers.len() {
+                    rows.push(CatalogRow {
+                        line,
+                        unreadable: Some(format!("{} fields, the header has {}", r.len(), headers.len())),
+                        ..CatalogRow::default()
+                    });
+                    continue;
+                }
+                let get = |name: &str| idx(name).and_then(|i| r.get(i)).unwrap_or("").to_owned();
+                let weighed = match get("weighed").to_ascii_lowercase().as_str() {
+                    "" | "0" | "false" | "no" => Ok(false),
+                    "1" | "true" | "yes" => Ok(true),
+                    other => Err(format!("weighed must be yes or no, got {other:?}")),
+                };
+                rows.push(CatalogRow {
+                    line,
+                    sku: get("sku"),
+                    product: get("product"),
+                    variant: get("variant"),
+                    category: get("category"),
+                    price: get("price"),
+                    tax_class: get("tax_class"),
+                    barcodes: get("barcodes").split('|').map(str::trim).filter(|b| !b.is_empty()).map(String::from).collect(),
+                    weighed: *weighed.as_ref().unwrap_or(&false),
+                    unreadable: weighed.err(),
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(AppError::invalid(format!("{} has no rows", path.display())));
+    }
+    Ok(rows)
+}
+
+fn sales_csv(orders: &[pos_app::views::ExportOrderView]) -> String {
+    use pos_app::pos_core::report::csv_line;
+    let mut out = String::new();
+    csv_line(
+        &mut out,
+        &[
+            "order_id", "receipt_no", "business_day", "status", "paid_at", "cashier", "currency", "order_total", "line_no", "sku",
+            "name", "quantity", "unit_price", "discount", "amount", "tax", "refunded_quantity",
+        ],
+    );
+    for o in orders {
+        for l in &o.lines {
+            csv_line(
+                &mut out,
+                &[
+                    &o.order_id,
+                    &o.receipt_no.map(|n| n.to_string()).unwrap_or_default(),
+                    &o.business_day,
+                    &o.status,
+                    o.paid_at.as_deref().unwrap_or(""),
+                    &o.cashier,
+                    &o.currency,
+                    &amount(o.total),
+                    &l.line_no.to_string(),
+                    &l.sku,
+                    &l.name,
+                    &l.quantity.to_string(),
+                    &amount(l.unit_price),
+                    &amount(l.discount),
+                    &amount(l.amount),
+                    &amount(l.tax),
+                    &l.refunded_quantity.to_string(),
+                ],
+            );
+        }
+    }
+    out
+}
+
+fn amount(m: pos_app::pos_core::Money) -> String {
+    pos_app::pos_core::money::format_minor(m.minor(), m.currency())
+}

@@ -219,3 +219,7 @@ pub fn list_staff(conn: &Connection) -> Result<Vec<StaffRow>, StoreError> {
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+pub fn sku_exists(conn: &Connection, code: &str) -> Result<bool, StoreError> {
+    Ok(conn.query_row("SELECT 1 FROM skus WHERE code = ?1", [code], |_| Ok(())).optional()?.is_some())
+}

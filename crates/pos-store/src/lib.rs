@@ -16,7 +16,7 @@ pub mod shifts;
 pub use db::{APPLICATION_ID, DB_FILE, META_FILE, Store, StoreMeta, schema_version_supported};
 pub use error::StoreError;
 pub use keys::{OsCredentialStore, RecoverySecret, SecretStore};
-pub use rusqlite::Transaction;
+pub use rusqlite::{Connection, Transaction};
 
 #[cfg(feature = "test-support")]
 pub use keys::MemorySecretStore;

@@ -1,0 +1,188 @@
+//! The façade's one error type: a closed set of codes that the app, the CLI and tests switch on,
+//! and a message for people. This is the only place crate errors are converted.
+
+use std::fmt;
+
+use pos_core::business_day::BusinessDayError;
+use pos_core::money::MoneyError;
+use pos_core::order::OrderError;
+use pos_core::refund::RefundError;
+use pos_core::shift::ShiftError;
+use pos_core::tax::TaxError;
+use pos_core::tender::TenderError;
+use pos_store::StoreError;
+use serde::Serialize;
+
+/// What went wrong, as a machine-readable code. The set is closed: adding a code is an API change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request itself is wrong (quantity, amount, discount, CSV row, date…).
+    InvalidInput,
+    NotFound,
+    /// The request conflicts with the register's state (a shift already open, an order already voided…).
+    Conflict,
+    NoOpenShift,
+    InsufficientTender,
+    RefundExceedsPaid,
+    CurrencyMismatch,
+    WrongPin,
+    CredentialStoreUnavailable,
+    KeyMissing,
+    WrongKey,
+    NotInitialised,
+    AlreadyInitialised,
+    DiskFull,
+    ReadOnly,
+    StoreDamaged,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::NoOpenShift => "no_open_shift",
+            ErrorCode::InsufficientTender => "insufficient_tender",
+            ErrorCode::RefundExceedsPaid => "refund_exceeds_paid",
+            ErrorCode::CurrencyMismatch => "currency_mismatch",
+            ErrorCode::WrongPin => "wrong_pin",
+            ErrorCode::CredentialStoreUnavailable => "credential_store_unavailable",
+            ErrorCode::KeyMissing => "key_missing",
+            ErrorCode::WrongKey => "wrong_key",
+            ErrorCode::NotInitialised => "not_initialised",
+            ErrorCode::AlreadyInitialised => "already_initialised",
+            ErrorCode::DiskFull => "disk_full",
+            ErrorCode::ReadOnly => "read_only",
+            ErrorCode::StoreDamaged => "store_damaged",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
+        AppError { code, message: message.into() }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::InvalidInput, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn conflict(message: impl Into<String>) -> AppError {
+        AppError::new(ErrorCode::Conflict, message)
+    }
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        let code = match &e {
+            StoreError::CredentialStoreUnavailable { .. } => ErrorCode::CredentialStoreUnavailable,
+            StoreError::KeyMissing => ErrorCode::KeyMissing,
+            StoreError::WrongKeyOrNotOurs { .. } | StoreError::PlainSqliteFile { .. } | StoreError::NotOurDatabase { .. } => {
+                ErrorCode::WrongKey
+            }
+            StoreError::BadRecoverySecret => ErrorCode::WrongKey,
+            StoreError::NotInitialised { .. } => ErrorCode::NotInitialised,
+            StoreError::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,
+            StoreError::DiskFull => ErrorCode::DiskFull,
+            StoreError::ReadOnly => ErrorCode::ReadOnly,
+            StoreError::SchemaTooNew { .. } | StoreError::BadMetadata { .. } => ErrorCode::StoreDamaged,
+            StoreError::Integrity(_) => ErrorCode::Conflict,
+            StoreError::Sql(rusqlite_err) => {
+                let text = rusqlite_err.to_string();
+                if text.contains("database disk image is malformed") {
+                    ErrorCode::StoreDamaged
+                } else {
+                    ErrorCode::Internal
+                }
+            }
+            StoreError::Io { .. } | StoreError::Random(_) => ErrorCode::Internal,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<OrderError> for AppError {
+    fn from(e: OrderError) -> AppError {
+        match e {
+            OrderError::NoSuchLine(_) => AppError::not_found(e.to_string()),
+            OrderError::Empty => AppError::conflict(e.to_string()),
+            OrderError::Tax(t) => t.into(),
+            _ => AppError::invalid(e.to_string()),
+        }
+    }
+}
+
+impl From<TaxError> for AppError {
+    fn from(e: TaxError) -> AppError {
+        AppError::new(ErrorCode::Internal, format!("tax configuration: {e}"))
+    }
+}
+
+impl From<TenderError> for AppError {
+    fn from(e: TenderError) -> AppError {
+        let code = match e {
+            TenderError::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
+            TenderError::Insufficient { .. } => ErrorCode::InsufficientTender,
+            _ => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<RefundError> for AppError {
+    fn from(e: RefundError) -> AppError {
+        let code = match e {
+            RefundError::ExceedsPaid { .. } | RefundError::QuantityExceeds { .. } => ErrorCode::RefundExceedsPaid,
+            RefundError::NothingToRefund => ErrorCode::Conflict,
+            RefundError::NoSuchLine(_) => ErrorCode::NotFound,
+            _ => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<ShiftError> for AppError {
+    fn from(e: ShiftError) -> AppError {
+        AppError::invalid(e.to_string())
+    }
+}
+
+impl From<MoneyError> for AppError {
+    fn from(e: MoneyError) -> AppError {
+        let code = match e {
+            MoneyError::CurrencyMismatch { .. } => ErrorCode::CurrencyMismatch,
+            _ => ErrorCode::InvalidInput,
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+impl From<BusinessDayError> for AppError {
+    fn from(e: BusinessDayError) -> AppError {
+        AppError::invalid(e.to_string())
+    }
+}

@@ -1,0 +1,1164 @@
+//! The register façade: every use case the app, `posctl` and the tests may call. It owns the
+//! store's write transactions; each state change commits its rows and its outbox record together.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use pos_core::business_day::BusinessDayRule;
+use pos_core::catalog::{Catalog, Sku};
+use pos_core::money::{Currency, Money, Quantity, format_minor};
+use pos_core::order::{Discount, Order, PricedOrder, PricingRules};
+use pos_core::refund::{RefundRequest, compute_refund};
+use pos_core::report::{
+    DailySummary, ItemMix, ItemMixTotals, PaymentReconciliation, SalesTotals, ShiftCashFacts, ShiftReport, ShiftReportKind,
+    TaxExport, TaxExportTotals, cash_summary, reconcile,
+};
+use pos_core::rounding::round_to_increment;
+use pos_core::shift::{CashCount, CashMovementKind, check_float, check_movement};
+use pos_core::tax::{PriceMode, TaxRounding, TaxTable, format_rate};
+use pos_core::tender::{Settlement, Tender, settle};
+use pos_store::catalog::{StaffRow, VenueRow};
+use pos_store::orders::{NewOrder, NewRefund, OrderKey, OrderOutcome};
+use pos_store::reports::Scope;
+use pos_store::shifts::ShiftRow;
+use pos_store::{RecoverySecret, SecretStore, Store};
+use pos_sync_protocol as wire;
+
+use crate::catalog_import::{self, CatalogRow};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::pin;
+use crate::views::*;
+
+/// A signed-in staff member. Only [`Register::sign_in`] makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    staff_id: i64,
+    name: String,
+    role: String,
+}
+
+impl Session {
+    pub fn staff_id(&self) -> i64 {
+        self.staff_id
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+}
+
+/// How the cashier names an item: by SKU code or by a scanned barcode.
+#[derive(Debug, Clone, Copy)]
+pub enum ItemRef<'a> {
+    Code(&'a str),
+    Barcode(&'a str),
+}
+
+/// How a paid order is named when voiding or refunding it.
+#[derive(Debug, Clone)]
+pub enum OrderRef {
+    Id(String),
+    Receipt(i64),
+}
+
+/// What a payment report covers.
+#[derive(Debug, Clone)]
+pub enum PaymentsScope {
+    /// Shifts opened on this business day.
+    Day(Date),
+    Shift(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct TaxClassSetup {
+    pub name: String,
+    /// (code, name, rate in millionths)
+    pub rates: Vec<(String, String, i64)>,
+}
+
+/// Everything `init` needs to know about a venue.
+#[derive(Debug, Clone)]
+pub struct VenueSetup {
+    pub name: String,
+    pub currency: String,
+    pub time_zone: String,
+    pub day_cutoff_hour: i64,
+    pub price_mode: PriceMode,
+    pub tax_rounding: TaxRounding,
+    pub cash_rounding: i64,
+    pub tax_classes: Vec<TaxClassSetup>,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StaffSetup {
+    pub name: String,
+    pub role: String,
+    pub pin: String,
+}
+
+struct Venue {
+    name: String,
+    currency: Currency,
+    rules: PricingRules,
+    day: BusinessDayRule,
+    taxes: TaxTable,
+}
+
+struct Cart {
+    order: Order,
+    staff_id: i64,
+    opened_at: Timestamp,
+}
+
+pub struct Register {
+    store: Store,
+    venue: Venue,
+    catalog: Catalog,
+    staff: Vec<StaffRow>,
+    carts: HashMap<String, Cart>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Register {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Register").field("store", &self.store).field("open_orders", &self.carts.len()).finish()
+    }
+}
+
+fn micros(t: Timestamp) -> i64 {
+    t.as_microsecond()
+}
+
+fn from_micros(us: i64) -> Timestamp {
+    Timestamp::from_microsecond(us).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn utc(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn load_venue(store: &Store) -> AppResult<Venue> {
+    let row = pos_store::catalog::load_venue(store.conn())?
+        .ok_or_else(|| AppError::new(ErrorCode::StoreDamaged, "the store has no venue settings"))?;
+    let currency = Currency::from_code(&row.currency)?;
+    let rules = PricingRules {
+        price_mode: if row.prices_include_tax { PriceMode::TaxInclusive } else { PriceMode::TaxExclusive },
+        tax_rounding: if row.tax_rounding == "per_invoice" { TaxRounding::PerInvoice } else { TaxRounding::PerLine },
+        cash_rounding: row.cash_rounding,
+    };
+    let taxes = TaxTable::new(pos_store::catalog::load_tax_classes(store.conn())?)?;
+    Ok(Venue { name: row.name, currency, rules, day: BusinessDayRule::new(&row.time_zone, row.day_cutoff_hour)?, taxes })
+}
+
+fn validate_setup(setup: &VenueSetup) -> AppResult<()> {
+    if setup.name.trim().is_empty() {
+        return Err(AppError::invalid("the venue needs a name"));
+    }
+    Currency::from_code(&setup.currency)?;
+    BusinessDayRule::new(&setup.time_zone, setup.day_cutoff_hour)?;
+    if setup.cash_rounding < 1 {
+        return Err(AppError::invalid("cash rounding must be at least 1 minor unit"));
+    }
+    if setup.tax_classes.is_empty() {
+        return Err(AppError::invalid("at least one tax class is needed"));
+    }
+    for c in &setup.tax_classes {
+        if c.rates.is_empty() {
+            return Err(AppError::invalid(format!("tax class {:?} has no rate", c.name)));
+        }
+        for (code, _, ppm) in &c.rates {
+            if !(0..=1_000_000).contains(ppm) {
+                return Err(AppError::invalid(format!("tax rate {code:?} is out of range")));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Register {
+    /// Creates a new encrypted store with its venue, staff and catalog. Returns the recovery secret,
+    /// which is shown once and never stored in clear.
+    pub fn init(
+        dir: &Path,
+        secrets: &dyn SecretStore,
+        setup: &VenueSetup,
+        staff: &[StaffSetup],
+        catalog: &[CatalogRow],
+        clock: Arc<dyn Clock>,
+    ) -> AppResult<(Register, RecoverySecret)> {
+        validate_setup(setup)?;
+        for s in staff {
+            pin::check_pin_format(&s.pin)?;
+        }
+        let currency = Currency::from_code(&setup.currency)?;
+        let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
+        let rows = catalog_import::validate(catalog, &class_names, currency, None)?;
+        let (mut store, recovery) = Store::create(dir, secrets)?;
+        let now = clock.now();
+        let pepper = *store.pin_pepper();
+        let hashes: Vec<String> = staff.iter().map(|s| pin::hash_pin(&pepper, &s.pin)).collect::<AppResult<_>>()?;
+        let tx = store.write()?;
+        pos_store::catalog::insert_venue(
+            &tx,
+            &VenueRow {
+                name: setup.name.trim().to_owned(),
+                currency: setup.currency.clone(),
+                time_zone: setup.time_zone.clone(),
+                day_cutoff_hour: setup.day_cutoff_hour,
+                prices_include_tax: setup.price_mode == PriceMode::TaxInclusive,
+                tax_rounding: match setup.tax_rounding {
+                    TaxRounding::PerLine => "per_line".into(),
+                    TaxRounding::PerInvoice => "per_invoice".into(),
+                },
+                cash_rounding: setup.cash_rounding,
+            },
+        )?;
+        pos_store::catalog::insert_device(&tx, &new_id(), &setup.device_name, micros(now))?;
+        for c in &setup.tax_classes {
+            let id = pos_store::catalog::insert_tax_class(&tx, &c.name)?;
+            for (code, name, ppm) in &c.rates {
+                pos_store::catalog::insert_tax_rate(&tx, id, code, name, *ppm)?;
+            }
+        }
+        for (s, h) in staff.iter().zip(&hashes) {
+            pos_store::catalog::insert_staff(&tx, s.name.trim(), &s.role, h)?;
+        }
+        catalog_import::write(&tx, &rows)?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok((Self::from_store(store, clock)?, recovery))
+    }
+
+    /// Opens the register's store with the key from the credential store.
+    pub fn open(dir: &Path, secrets: &dyn SecretStore, clock: Arc<dyn Clock>) -> AppResult<Register> {
+        Self::from_store(Store::open(dir, secrets)?, clock)
+    }
+
+    /// Opens the store with the recovery secret and writes its keys back to the credential store.
+    pub fn recover(dir: &Path, secrets: &dyn SecretStore, recovery: &str, clock: Arc<dyn Clock>) -> AppResult<Register> {
+        let secret = RecoverySecret::parse(recovery)?;
+        Self::from_store(Store::recover(dir, secrets, &secret)?, clock)
+    }
+
+    /// Wraps an already opened store (benchmarks use this for an unencrypted comparison store).
+    pub fn from_store(store: Store, clock: Arc<dyn Clock>) -> AppResult<Register> {
+        let venue = load_venue(&store)?;
+        let catalog = pos_store::catalog::load_catalog(store.conn())?;
+        let staff = pos_store::catalog::list_staff(store.conn())?;
+        Ok(Register { store, venue, catalog, staff, carts: HashMap::new(), clock })
+    }
+
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn currency(&self) -> Currency {
+        self.venue.currency
+    }
+
+    pub fn venue_name(&self) -> &str {
+        &self.venue.name
+    }
+
+    pub fn business_day_rule(&self) -> &BusinessDayRule {
+        &self.venue.day
+    }
+
+    pub fn today(&self) -> Date {
+        self.venue.day.day_of(self.clock.now())
+    }
+
+    fn local(&self, t: Timestamp) -> String {
+        self.venue.day.local(t).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+
+    fn money(&self, minor: i64) -> Money {
+        Money::new(minor, self.venue.currency)
+    }
+
+    fn staff_name(&self, id: i64) -> String {
+        self.staff.iter().find(|s| s.id == id).map_or_else(|| format!("#{id}"), |s| s.name.clone())
+    }
+
+    // ---- staff -------------------------------------------------------------------------------
+
+    pub fn staff(&self) -> Vec<StaffView> {
+        self.staff
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| StaffView { id: s.id, name: s.name.clone(), role: s.role.clone() })
+            .collect()
+    }
+
+    /// Signs a staff member in with their PIN.
+    pub fn sign_in(&self, staff_id: i64, pin: &str) -> AppResult<Session> {
+        let s = self
+            .staff
+            .iter()
+            .find(|s| s.id == staff_id && s.active)
+            .ok_or_else(|| AppError::not_found(format!("no active staff member #{staff_id}")))?;
+        if !pin::verify_pin(self.store.pin_pepper(), pin, &s.pin_hash) {
+            return Err(AppError::new(ErrorCode::WrongPin, "wrong PIN"));
+        }
+        Ok(Session { staff_id: s.id, name: s.name.clone(), role: s.role.clone() })
+    }
+
+    // ---- catalog -----------------------------------------------------------------------------
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    fn sku_view(&self, s: &Sku) -> SkuView {
+        SkuView {
+            sku: s.code.clone(),
+            name: s.display_name(),
+            category: self.catalog.category(s.category_id).map_or_else(String::new, |c| c.name.clone()),
+            price: self.money(s.price),
+            barcodes: s.barcodes.clone(),
+        }
+    }
+
+    pub fn search(&self, fragment: &str, limit: usize) -> Vec<SkuView> {
+        self.catalog.search(fragment, limit).into_iter().map(|s| self.sku_view(s)).collect()
+    }
+
+    pub fn lookup_barcode(&self, barcode: &str) -> AppResult<SkuView> {
+        let s = self.catalog.by_barcode(barcode).ok_or_else(|| AppError::not_found(format!("unknown barcode {barcode:?}")))?;
+        Ok(self.sku_view(s))
+    }
+
+    /// Imports catalog rows: all or nothing. Every bad row is reported with its line number.
+    pub fn import_catalog(&mut self, rows: &[CatalogRow]) -> AppResult<ImportSummary> {
+        let class_names: Vec<String> = self.venue.taxes.classes().iter().map(|c| c.name.clone()).collect();
+        let valid = catalog_import::validate(rows, &class_names, self.venue.currency, Some(self.store.conn()))?;
+        let tx = self.store.write()?;
+        let summary = catalog_import::write(&tx, &valid)?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.catalog = pos_store::catalog::load_catalog(self.store.conn())?;
+        Ok(summary)
+    }
+
+    // ---- orders ------------------------------------------------------------------------------
+
+    /// Starts a new order for the signed-in cashier. Returns its id.
+    pub fn open_order(&mut self, session: &Session) -> AppResult<String> {
+        let id = new_id();
+        self.carts.insert(
+            id.clone(),
+            Cart { order: Order::new(self.venue.currency), staff_id: session.staff_id, opened_at: self.clock.now() },
+        );
+        Ok(id)
+    }
+
+    /// Orders being rung up, oldest first.
+    pub fn open_orders(&self) -> Vec<String> {
+        let mut v: Vec<(&String, &Cart)> = self.carts.iter().collect();
+        v.sort_by_key(|(_, c)| c.opened_at);
+        v.into_iter().map(|(id, _)| id.clone()).collect()
+    }
+
+    fn cart_mut(&mut self, order_id: &str) -> AppResult<&mut Cart> {
+        self.carts.get_mut(order_id).ok_or_else(|| AppError::not_found(format!("no open order {order_id}")))
+    }
+
+    fn cart(&self, order_id: &str) -> AppResult<&Cart> {
+        self.carts.get(order_id).ok_or_else(|| AppError::not_found(format!("no open order {order_id}")))
+    }
+
+    fn find_sku(&self, item: ItemRef) -> AppResult<Sku> {
+        match item {
+            ItemRef::Code(c) => self.catalog.by_code(c).cloned().ok_or_else(|| AppError::not_found(format!("unknown SKU {c:?}"))),
+            ItemRef::Barcode(b) => {
+                self.catalog.by_barcode(b).cloned().ok_or_else(|| AppError::not_found(format!("unknown barcode {b:?}")))
+            }
+        }
+    }
+
+    pub fn add_item(&mut self, _session: &Session, order_id: &str, item: ItemRef, qty: Quantity) -> AppResult<OrderView> {
+        let sku = self.find_sku(item)?;
+        self.cart_mut(order_id)?.order.add(&sku, qty)?;
+        self.order_view(order_id)
+    }
+
+    pub fn set_quantity(&mut self, _session: &Session, order_id: &str, line_no: u32, qty: Quantity) -> AppResult<OrderView> {
+        self.cart_mut(order_id)?.order.set_quantity(line_no, qty)?;
+        self.order_view(order_id)
+    }
+
+    pub fn remove_line(&mut self, _session: &Session, order_id: &str, line_no: u32) -> AppResult<OrderView> {
+        self.cart_mut(order_id)?.order.remove(line_no)?;
+        self.order_view(order_id)
+    }
+
+    pub fn set_line_discount(
+        &mut self,
+        _session: &Session,
+        order_id: &str,
+        line_no: u32,
+        discount: Option<Discount>,
+    ) -> AppResult<OrderView> {
+        self.cart_mut(order_id)?.order.set_line_discount(line_no, discount)?;
+        self.order_view(order_id)
+    }
+
+    pub fn override_price(&mut self, _session: &Session, order_id: &str, line_no: u32, unit_price: Money) -> AppResult<OrderView> {
+        if unit_price.currency() != self.venue.currency {
+            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("prices are in {}", self.venue.currency)));
+        }
+        self.cart_mut(order_id)?.order.override_price(line_no, unit_price.minor())?;
+        self.order_view(order_id)
+    }
+
+    pub fn set_order_discount(&mut self, _session: &Session, order_id: &str, discount: Option<Discount>) -> AppResult<OrderView> {
+        let Register { carts, venue, .. } = self;
+        let cart = carts.get_mut(order_id).ok_or_else(|| AppError::not_found(format!("no open order {order_id}")))?;
+        let previous = cart.order.discount();
+        cart.order.set_discount(discount)?;
+        // Refuse a discount larger than the order now rather than at payment.
+        if !cart.order.is_empty()
+            && let Err(e) = cart.order.price(&venue.rules, &venue.taxes)
+        {
+            let cart = self.cart_mut(order_id)?;
+            cart.order.set_discount(previous)?;
+            return Err(e.into());
+        }
+        self.order_view(order_id)
+    }
+
+    fn view_of(&self, order_id: &str, p: &PricedOrder) -> OrderView {
+        let m = |v| self.money(v);
+        OrderView {
+            order_id: order_id.to_owned(),
+            currency: self.venue.currency.to_string(),
+            lines: p
+                .lines
+                .iter()
+                .map(|l| LineView {
+                    line_no: l.line_no,
+                    sku: l.item.sku_code.clone(),
+                    name: l.item.name.clone(),
+                    quantity: l.qty,
+                    unit_price: m(l.unit_price),
+                    list_price: m(l.list_price),
+                    discount: None,
+                    discount_amount: m(l.line_discount + l.order_discount),
+                    amount: m(l.amount),
+                    tax: m(l.tax()),
+                })
+                .collect(),
+            subtotal: m(p.subtotal),
+            discount_total: m(p.discount_total),
+            taxes: p
+                .taxes
+                .iter()
+                .map(|t| TaxLineView { code: t.code.clone(), rate: format_rate(t.rate_ppm), base: m(t.base), tax: m(t.tax) })
+                .collect(),
+            tax_total: m(p.tax_total),
+            total: m(p.total),
+            total_cash: m(round_to_increment(p.total, self.venue.rules.cash_rounding)),
+        }
+    }
+
+    /// The order as it stands, priced.
+    pub fn order_view(&self, order_id: &str) -> AppResult<OrderView> {
+        let cart = self.cart(order_id)?;
+        if cart.order.is_empty() {
+            let z = self.money(0);
+            return Ok(OrderView {
+                order_id: order_id.to_owned(),
+                currency: self.venue.currency.to_string(),
+                lines: Vec::new(),
+                subtotal: z,
+                discount_total: z,
+                taxes: Vec::new(),
+                tax_total: z,
+                total: z,
+                total_cash: z,
+            });
+        }
+        let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
+        let mut view = self.view_of(order_id, &priced);
+        for (v, l) in view.lines.iter_mut().zip(cart.order.lines()) {
+            v.discount = l.discount;
+        }
+        Ok(view)
+    }
+
+    fn require_open_shift(&self) -> AppResult<ShiftRow> {
+        pos_store::shifts::current_shift(self.store.conn())?
+            .ok_or_else(|| AppError::new(ErrorCode::NoOpenShift, "no shift is open: open a shift with a float first"))
+    }
+
+    /// Takes payment and records the sale. When this returns, the sale and its outbox record are on disk.
+    pub fn pay(&mut self, session: &Session, order_id: &str, tenders: &[Tender]) -> AppResult<SaleReceipt> {
+        let shift = self.require_open_shift()?;
+        let cart = self.cart(order_id)?;
+        let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
+        let settlement = settle(self.money(priced.total), tenders, self.venue.rules.cash_rounding)?;
+        let now = self.clock.now();
+        let day = self.venue.day.day_of(now).to_string();
+        let opened_at = cart.opened_at;
+        let order_discount = cart.order.discount();
+        let staff_id = cart.staff_id;
+        let shift_uuid = shift.uuid.clone();
+
+        let tx = self.store.write()?;
+        let (_, receipt_no) = pos_store::orders::insert_order(
+            &tx,
+            &NewOrder {
+                uuid: order_id,
+                shift_id: shift.id,
+                business_day: &day,
+                staff_id,
+                opened_at: micros(opened_at),
+                at: micros(now),
+                order: &priced,
+                order_discount,
+                outcome: OrderOutcome::Paid(&settlement),
+            },
+        )?;
+        let receipt_no = receipt_no.expect("a paid order has a receipt number");
+        let op = wire::Operation::SaleRecorded(wire::SaleRecorded {
+            order_id: order_id.to_owned(),
+            receipt_no,
+            shift_id: shift_uuid,
+            business_day: day.clone(),
+            staff_id,
+            opened_at: utc(opened_at),
+            paid_at: utc(now),
+            currency: self.venue.currency.to_string(),
+            subtotal: priced.subtotal,
+            discount_total: priced.discount_total,
+            tax_total: priced.tax_total,
+            total: priced.total,
+            rounding: settlement.rounding,
+            change_due: settlement.change_due,
+            lines: wire_lines(&priced),
+            taxes: wire_taxes(&priced.taxes),
+            payments: wire_payments(&settlement),
+        });
+        let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+
+        let cart = self.carts.remove(order_id).expect("cart exists");
+        let mut order = self.view_of(order_id, &priced);
+        for (v, l) in order.lines.iter_mut().zip(cart.order.lines()) {
+            v.discount = l.discount;
+        }
+        Ok(SaleReceipt {
+            order_id: order_id.to_owned(),
+            receipt_no,
+            business_day: day,
+            paid_at: self.local(now),
+            cashier: session.name.clone(),
+            order,
+            rounding: self.money(settlement.rounding),
+            paid: self.money(settlement.paid()),
+            change_due: self.money(settlement.change_due),
+            payments: settlement
+                .payments
+                .iter()
+                .map(|p| PaymentView {
+                    kind: p.kind.as_str().into(),
+                    amount: self.money(p.amount),
+                    tendered: self.money(p.tendered),
+                    change: self.money(p.change),
+                    card_last4: p.card.as_ref().map(|c| c.last4().to_owned()),
+                    card_scheme: p.card.as_ref().map(|c| c.scheme().to_owned()),
+                    auth_code: p.card.as_ref().map(|c| c.auth_code().to_owned()),
+                })
+                .collect(),
+            outbox_seq: seq,
+        })
+    }
+
+    /// Voids an order being rung up (kept on record if it had lines) or a paid order of the current
+    /// shift that has no refunds.
+    pub fn void_open_order(&mut self, session: &Session, order_id: &str, reason: &str) -> AppResult<VoidReceipt> {
+        let reason = clean_reason(reason)?;
+        let cart = self.cart(order_id)?;
+        if cart.order.is_empty() {
+            self.carts.remove(order_id);
+            return Ok(VoidReceipt {
+                order_id: order_id.to_owned(),
+                receipt_no: None,
+                was_paid: false,
+                total: self.money(0),
+                reason,
+                outbox_seq: None,
+            });
+        }
+        let shift = self.require_open_shift()?;
+        let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
+        let now = self.clock.now();
+        let day = self.venue.day.day_of(now).to_string();
+        let (opened_at, staff_id, discount) = (cart.opened_at, cart.staff_id, cart.order.discount());
+        let tx = self.store.write()?;
+        pos_store::orders::insert_order(
+            &tx,
+            &NewOrder {
+                uuid: order_id,
+                shift_id: shift.id,
+                business_day: &day,
+                staff_id,
+                opened_at: micros(opened_at),
+                at: micros(now),
+                order: &priced,
+                order_discount: discount,
+                outcome: OrderOutcome::VoidedUnpaid { reason: &reason, by: session.staff_id },
+            },
+        )?;
+        let op = wire::Operation::OrderVoided(wire::OrderVoided {
+            order_id: order_id.to_owned(),
+            receipt_no: None,
+            was_paid: false,
+            shift_id: shift.uuid.clone(),
+            staff_id: session.staff_id,
+            at: utc(now),
+            reason: reason.clone(),
+            total: priced.total,
+            lines: wire_lines(&priced),
+        });
+        let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.carts.remove(order_id);
+        Ok(VoidReceipt {
+            order_id: order_id.to_owned(),
+            receipt_no: None,
+            was_paid: false,
+            total: self.money(priced.total),
+            reason,
+            outbox_seq: Some(seq),
+        })
+    }
+
+    fn find_order(&self, order: &OrderRef) -> AppResult<pos_store::orders::OrderHeader> {
+        let key = match order {
+            OrderRef::Id(id) => OrderKey::Uuid(id),
+            OrderRef::Receipt(n) => OrderKey::Receipt(*n),
+        };
+        pos_store::orders::order_header(self.store.conn(), &key)?.ok_or_else(|| match order {
+            OrderRef::Id(id) => AppError::not_found(format!("no order {id}")),
+            OrderRef::Receipt(n) => AppError::not_found(format!("no order with receipt number {n}")),
+        })
+    }
+
+    /// Voids a paid order: only in the shift that took it, and only while nothing was refunded.
+    pub fn void_paid_order(&mut self, session: &Session, order: &OrderRef, reason: &str) -> AppResult<VoidReceipt> {
+        let reason = clean_reason(reason)?;
+        let h = self.find_order(order)?;
+        if h.status != "paid" {
+            return Err(AppError::conflict(format!("order {} is already voided", h.uuid)));
+        }
+        if h.refunded_total != 0 {
+            return Err(AppError::conflict("this order has refunds; refund the rest instead of voiding"));
+        }
+        let shift = self.require_open_shift()?;
+        if shift.id != h.shift_id {
+            return Err(AppError::conflict("only orders of the current shift can be voided; refund it instead"));
+        }
+        let now = self.clock.now();
+        let tx = self.store.write()?;
+        pos_store::orders::void_paid_order(&tx, h.id, session.staff_id, &reason, micros(now))?;
+        let op = wire::Operation::OrderVoided(wire::OrderVoided {
+            order_id: h.uuid.clone(),
+            receipt_no: h.receipt_no,
+            was_paid: true,
+            shift_id: shift.uuid.clone(),
+            staff_id: session.staff_id,
+            at: utc(now),
+            reason: reason.clone(),
+            total: h.total,
+            lines: Vec::new(),
+        });
+        let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(VoidReceipt {
+            order_id: h.uuid,
+            receipt_no: h.receipt_no,
+            was_paid: true,
+            total: self.money(h.total + h.rounding),
+            reason,
+            outbox_seq: Some(seq),
+        })
+    }
+
+    /// Refunds a paid order, whole or by line, back to its original tenders.
+    pub fn refund(&mut self, session: &Session, order: &OrderRef, request: &RefundRequest, reason: &str) -> AppResult<RefundReceipt> {
+        let reason = clean_reason(reason)?;
+        let h = self.find_order(order)?;
+        if h.status != "paid" {
+            return Err(AppError::conflict("a voided order cannot be refunded"));
+        }
+        let shift = self.require_open_shift()?;
+        let refundable =
+            pos_store::orders::load_refundable(self.store.conn(), h.id, self.venue.currency, self.venue.rules.price_mode)?;
+        let refund = compute_refund(&refundable, request)?;
+        let now = self.clock.now();
+        let day = self.venue.day.day_of(now).to_string();
+        let refund_id = new_id();
+        let tx = self.store.write()?;
+        let (_, receipt_no) = pos_store::orders::insert_refund(
+            &tx,
+            &NewRefund {
+                uuid: &refund_id,
+                order_id: h.id,
+                shift_id: shift.id,
+                business_day: &day,
+                staff_id: session.staff_id,
+                at: micros(now),
+                reason: &reason,
+                refund: &refund,
+            },
+        )?;
+        let op = wire::Operation::RefundRecorded(wire::RefundRecorded {
+            refund_id: refund_id.clone(),
+            receipt_no,
+            order_id: h.uuid.clone(),
+            shift_id: shift.uuid.clone(),
+            business_day: day,
+            staff_id: session.staff_id,
+            at: utc(now),
+            reason,
+            amount: refund.amount,
+            tax_total: refund.tax_total,
+            rounding: refund.rounding,
+            total: refund.total,
+            lines: refund
+                .lines
+                .iter()
+                .map(|l| wire::RefundLine {
+                    line_no: l.line_no,
+                    qty_milli: l.qty.milli(),
+                    amount: l.amount,
+                    taxes: l.taxes.iter().map(|(r, t)| wire::LineTax { rate_id: r.0, tax: *t }).collect(),
+                })
+                .collect(),
+            taxes: wire_taxes(&refund.taxes),
+            payouts: refund
+                .payouts
+                .iter()
+                .map(|p| wire::RefundPayout { payment_seq: p.payment_seq, kind: p.kind.as_str().into(), amount: p.amount })
+                .collect(),
+        });
+        let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(RefundReceipt {
+            refund_id,
+            receipt_no,
+            order_id: h.uuid,
+            original_receipt_no: h.receipt_no,
+            at: self.local(now),
+            lines: refund
+                .lines
+                .iter()
+                .map(|l| RefundLineView {
+                    line_no: l.line_no,
+                    quantity: l.qty,
+                    amount: self.money(l.amount),
+                    tax: self.money(l.taxes.iter().map(|(_, t)| t).sum()),
+                })
+                .collect(),
+            tax_total: self.money(refund.tax_total),
+            rounding: self.money(refund.rounding),
+            total: self.money(refund.total),
+            payouts: refund.payouts.iter().map(|p| PayoutView { kind: p.kind.as_str().into(), amount: self.money(p.amount) }).collect(),
+            outbox_seq: seq,
+        })
+    }
+
+    // ---- shifts ------------------------------------------------------------------------------
+
+    fn shift_view(&self, s: &ShiftRow) -> ShiftView {
+        ShiftView {
+            shift_id: s.uuid.clone(),
+            business_day: s.business_day.clone(),
+            opened_at: self.local(from_micros(s.opened_at)),
+            opened_by: self.staff_name(s.opened_by),
+            float: self.money(s.float),
+            closed_at: s.closed_at.map(|t| self.local(from_micros(t))),
+        }
+    }
+
+    pub fn current_shift(&self) -> AppResult<Option<ShiftView>> {
+        Ok(pos_store::shifts::current_shift(self.store.conn())?.map(|s| self.shift_view(&s)))
+    }
+
+    pub fn open_shift(&mut self, session: &Session, float: Money) -> AppResult<ShiftView> {
+        if float.currency() != self.venue.currency {
+            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("the float must be in {}", self.venue.currency)));
+        }
+        check_float(float)?;
+        if let Some(s) = pos_store::shifts::current_shift(self.store.conn())? {
+            return Err(AppError::conflict(format!("shift {} is already open", s.uuid)));
+        }
+        let now = self.clock.now();
+        let day = self.venue.day.day_of(now).to_string();
+        let uuid = new_id();
+        let tx = self.store.write()?;
+        pos_store::shifts::open_shift(&tx, &uuid, micros(now), session.staff_id, &day, float.minor())?;
+        let op = wire::Operation::ShiftOpened(wire::ShiftOpened {
+            shift_id: uuid.clone(),
+            business_day: day,
+            staff_id: session.staff_id,
+            at: utc(now),
+            currency: self.venue.currency.to_string(),
+            float: float.minor(),
+        });
+        pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        let row = pos_store::shifts::shift_by_uuid(self.store.conn(), &uuid)?.expect("just written");
+        Ok(self.shift_view(&row))
+    }
+
+    /// Records a paid-in or paid-out of the current shift's drawer.
+    pub fn cash_movement(&mut self, session: &Session, kind: CashMovementKind, amount: Money, reason: &str) -> AppResult<()> {
+        if amount.currency() != self.venue.currency {
+            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("cash is counted in {}", self.venue.currency)));
+        }
+        let reason = check_movement(amount, reason)?;
+        let shift = self.require_open_shift()?;
+        let now = self.clock.now();
+        let uuid = new_id();
+        let tx = self.store.write()?;
+        pos_store::shifts::insert_cash_movement(&tx, &uuid, shift.id, kind, amount.minor(), &reason, session.staff_id, micros(now))?;
+        let op = wire::Operation::CashMoved(wire::CashMoved {
+            movement_id: uuid,
+            shift_id: shift.uuid,
+            kind: kind.as_str().into(),
+            amount: amount.minor(),
+            reason,
+            staff_id: session.staff_id,
+            at: utc(now),
+        });
+        pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(())
+    }
+
+    fn shift_totals(&self, shift_id: i64) -> AppResult<SalesTotals> {
+        let mut totals = SalesTotals::new(self.venue.currency, self.venue.rules.price_mode);
+        pos_store::reports::feed_sales(self.store.conn(), Scope::Shift(shift_id), &mut totals)?;
+        Ok(totals)
+    }
+
+    fn shift_cash_facts(&self, s: &ShiftRow) -> AppResult<ShiftCashFacts> {
+        let movements = pos_store::shifts::cash_movements(self.store.conn(), s.id)?
+            .into_iter()
+            .map(|(k, a, r, at)| (k, a, r, self.local(from_micros(at))))
+            .collect();
+        let count = match &s.count_json {
+            Some(json) => {
+                let pairs: Vec<(i64, i64)> = serde_json::from_str(json)
+                    .map_err(|e| AppError::new(ErrorCode::StoreDamaged, format!("stored cash count: {e}")))?;
+                Some(CashCount::new(self.venue.currency, &pairs)?)
+            }
+            None => None,
+        };
+        Ok(ShiftCashFacts { float: s.float, movements, count })
+    }
+
+    /// Blind close: the cashier counts the drawer by denomination without seeing what is expected.
+    /// Returns the Z report.
+    pub fn close_shift(&mut self, session: &Session, counts: &[(i64, i64)]) -> AppResult<ShiftReport> {
+        let shift = self.require_open_shift()?;
+        if !self.carts.values().all(|c| c.order.is_empty()) {
+            let n = self.carts.values().filter(|c| !c.order.is_empty()).count();
+            return Err(AppError::conflict(format!("{n} order(s) are still open: pay or void them before closing")));
+        }
+        let count = CashCount::new(self.venue.currency, counts)?;
+        let totals = self.shift_totals(shift.id)?;
+        let facts = self.shift_cash_facts(&shift)?;
+        let expected = cash_summary(self.venue.currency, &totals, &facts).expected.minor();
+        let counted = count.total();
+        let now = self.clock.now();
+        let count_json = serde_json::to_string(&count.counts).expect("pairs serialise");
+        let tx = self.store.write()?;
+        pos_store::shifts::close_shift(&tx, shift.id, micros(now), session.staff_id, expected, counted, &count_json)?;
+        let op = wire::Operation::ShiftClosed(wire::ShiftClosed {
+            shift_id: shift.uuid.clone(),
+            staff_id: session.staff_id,
+            at: utc(now),
+            expected_cash: expected,
+            counted_cash: counted,
+            variance: counted - expected,
+            count: count.counts.clone(),
+        });
+        pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.carts.clear();
+        self.z_report(Some(&shift.uuid))
+    }
+
+    // ---- reports -----------------------------------------------------------------------------
+
+    fn shift_report(&self, s: &ShiftRow, kind: ShiftReportKind) -> AppResult<ShiftReport> {
+        let totals = self.shift_totals(s.id)?;
+        let facts = self.shift_cash_facts(s)?;
+        Ok(ShiftReport {
+            report: kind,
+            venue: self.venue.name.clone(),
+            shift_id: s.uuid.clone(),
+            opened_at: self.local(from_micros(s.opened_at)),
+            opened_by: self.staff_name(s.opened_by),
+            closed_at: s.closed_at.map(|t| self.local(from_micros(t))),
+            closed_by: s.closed_by.map(|id| self.staff_name(id)),
+            summary: totals.summary(),
+            cash: cash_summary(self.venue.currency, &totals, &facts),
+        })
+    }
+
+    /// The running report of the open shift. Changes nothing.
+    pub fn x_report(&self) -> AppResult<ShiftReport> {
+        let s = self.require_open_shift()?;
+        self.shift_report(&s, ShiftReportKind::X)
+    }
+
+    /// The closing report of a closed shift (the last one when `shift_id` is `None`).
+    pub fn z_report(&self, shift_id: Option<&str>) -> AppResult<ShiftReport> {
+        let s = match shift_id {
+            Some(id) => pos_store::shifts::shift_by_uuid(self.store.conn(), id)?
+                .ok_or_else(|| AppError::not_found(format!("no shift {id}")))?,
+            None => pos_store::shifts::last_closed_shift(self.store.conn())?
+                .ok_or_else(|| AppError::not_found("no shift has been closed yet"))?,
+        };
+        if s.closed_at.is_none() {
+            return Err(AppError::conflict("the shift is still open: a Z report needs a closed shift (use an X report)"));
+        }
+        self.shift_report(&s, ShiftReportKind::Z)
+    }
+
+    pub fn daily_summary(&self, day: Date) -> AppResult<DailySummary> {
+        let d = day.to_string();
+        let mut totals = SalesTotals::new(self.venue.currency, self.venue.rules.price_mode);
+        pos_store::reports::feed_sales(self.store.conn(), Scope::Days(&d, &d), &mut totals)?;
+        let (from, to) = self.venue.day.bounds(day)?;
+        Ok(DailySummary {
+            report: "daily",
+            venue: self.venue.name.clone(),
+            business_day: day,
+            time_zone: self.venue.day.zone_name().to_owned(),
+            from: self.local(from),
+            to: self.local(to),
+            summary: totals.summary(),
+        })
+    }
+
+    pub fn item_mix(&self, from: Date, to: Date) -> AppResult<ItemMix> {
+        check_range(from, to)?;
+        let mut mix = ItemMixTotals::default();
+        pos_store::reports::feed_item_mix(
+            self.store.conn(),
+            &from.to_string(),
+            &to.to_string(),
+            self.venue.rules.price_mode == PriceMode::TaxInclusive,
+            &mut mix,
+        )?;
+        Ok(mix.finish(self.venue.currency, &self.venue.name, from, to))
+    }
+
+    pub fn tax_export(&self, from: Date, to: Date) -> AppResult<TaxExport> {
+        check_range(from, to)?;
+        let mut t = TaxExportTotals::default();
+        pos_store::reports::feed_tax_export(self.store.conn(), &from.to_string(), &to.to_string(), &mut t)?;
+        Ok(t.finish(self.venue.currency, &self.venue.name, from, to))
+    }
+
+    pub fn payments_report(&self, scope: &PaymentsScope) -> AppResult<PaymentReconciliation> {
+        let (shifts, label) = match scope {
+            PaymentsScope::Day(d) => {
+                let s = d.to_string();
+                (pos_store::shifts::shifts_opened_between(self.store.conn(), &s, &s)?, format!("business day {s}"))
+            }
+            PaymentsScope::Shift(id) => {
+                let s = pos_store::shifts::shift_by_uuid(self.store.conn(), id)?
+                    .ok_or_else(|| AppError::not_found(format!("no shift {id}")))?;
+                (vec![s], format!("shift {id}"))
+            }
+        };
+        let mut all = SalesTotals::new(self.venue.currency, self.venue.rules.price_mode);
+        let mut cash = Vec::with_capacity(shifts.len());
+        for s in &shifts {
+            let totals = self.shift_totals(s.id)?;
+            cash.push(cash_summary(self.venue.currency, &totals, &self.shift_cash_facts(s)?));
+            pos_store::reports::feed_sales(self.store.conn(), Scope::Shift(s.id), &mut all)?;
+        }
+        Ok(reconcile(&self.venue.name, &label, self.venue.currency, &all, &cash))
+    }
+
+    /// Orders of the given business days with lines and payments.
+    pub fn export_sales(&self, from: Date, to: Date) -> AppResult<Vec<ExportOrderView>> {
+        check_range(from, to)?;
+        let orders = pos_store::reports::export_orders(self.store.conn(), &from.to_string(), &to.to_string())?;
+        let m = |v| self.money(v);
+        Ok(orders
+            .into_iter()
+            .map(|o| ExportOrderView {
+                order_id: o.uuid,
+                receipt_no: o.receipt_no,
+                business_day: o.business_day,
+                status: o.status,
+                paid_at: o.paid_at.map(|t| self.local(from_micros(t))),
+                cashier: o.staff,
+                currency: o.currency,
+                subtotal: m(o.subtotal),
+                discount_total: m(o.discount_total),
+                tax_total: m(o.tax_total),
+                total: m(o.total),
+                rounding: m(o.rounding),
+                refunded_total: m(o.refunded_total),
+                lines: o
+                    .lines
+                    .into_iter()
+                    .map(|l| ExportLineView {
+                        line_no: l.line_no,
+                        sku: l.sku_code,
+                        name: l.name,
+                        quantity: Quantity::from_milli(l.qty),
+                        unit_price: m(l.unit_price),
+                        discount: m(l.discount),
+                        amount: m(l.amount),
+                        tax: m(l.tax),
+                        refunded_quantity: Quantity::from_milli(l.refunded_qty),
+                    })
+                    .collect(),
+                payments: o
+                    .payments
+                    .into_iter()
+                    .map(|p| ExportPaymentView {
+                        kind: p.kind,
+                        amount: m(p.amount),
+                        card_last4: p.card_last4,
+                        card_scheme: p.card_scheme,
+                        auth_code: p.auth_code,
+                    })
+                    .collect(),
+            })
+            .collect())
+    }
+
+    // ---- health and sync ---------------------------------------------------------------------
+
+    pub fn outbox_status(&self) -> AppResult<OutboxStatus> {
+        let (depth, oldest) = pos_store::outbox::depth(self.store.conn())?;
+        let now = self.clock.now();
+        Ok(OutboxStatus {
+            depth,
+            oldest_created_at: oldest.map(|t| self.local(from_micros(t))),
+            oldest_age_seconds: oldest.map(|t| (micros(now) - t).max(0) / 1_000_000),
+        })
+    }
+
+    /// Unacknowledged outbox records, oldest first (for the sync client).
+    pub fn outbox_pending(&self, limit: i64) -> AppResult<Vec<pos_store::outbox::OutboxRecord>> {
+        Ok(pos_store::outbox::pending(self.store.conn(), limit)?)
+    }
+
+    /// Marks records the cloud has acknowledged. Only acknowledged records may ever be purged.
+    pub fn outbox_acknowledge(&mut self, op_ids: &[&str]) -> AppResult<usize> {
+        let now = self.clock.now();
+        let tx = self.store.write()?;
+        let n = pos_store::outbox::acknowledge(&tx, op_ids, micros(now))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(n)
+    }
+
+    pub fn doctor(&self, credential_store: &str) -> AppResult<DoctorReport> {
+        let integrity = self.store.integrity_problems()?;
+        let schema_version = self.store.schema_version()?;
+        Ok(DoctorReport {
+            ok: integrity.is_empty() && schema_version == pos_store::schema_version_supported(),
+            credential_store: format!("reachable: {credential_store}; database key present"),
+            store_id: self.store.store_id().to_owned(),
+            database: self.store.db_path().display().to_string(),
+            cipher_version: self.store.cipher_version()?,
+            integrity,
+            schema_version,
+            schema_version_supported: pos_store::schema_version_supported(),
+            outbox: self.outbox_status()?,
+            catalog_skus: self.catalog.len(),
+            open_shift: pos_store::shifts::current_shift(self.store.conn())?.map(|s| s.uuid),
+        })
+    }
+}
+
+fn check_range(from: Date, to: Date) -> AppResult<()> {
+    if from > to {
+        return Err(AppError::invalid(format!("the range starts ({from}) after it ends ({to})")));
+    }
+    Ok(())
+}
+
+fn clean_reason(reason: &str) -> AppResult<String> {
+    let r: String = reason.trim().chars().filter(|c| !c.is_control()).take(200).collect();
+    if r.is_empty() {
+        return Err(AppError::invalid("a reason is required"));
+    }
+    Ok(r)
+}
+
+fn wire_lines(p: &PricedOrder) -> Vec<wire::SaleLine> {
+    p.lines
+        .iter()
+        .map(|l| wire::SaleLine {
+            line_no: l.line_no,
+            sku_id: l.item.sku_id.0,
+            sku_code: l.item.sku_code.clone(),
+            name: l.item.name.clone(),
+            product_id: l.item.product_id.0,
+            category_id: l.item.category_id.0,
+            qty_milli: l.qty.milli(),
+            list_price: l.list_price,
+            unit_price: l.unit_price,
+            extended: l.extended,
+            line_discount: l.line_discount,
+            order_discount: l.order_discount,
+            amount: l.amount,
+            taxes: l.taxes.iter().map(|(r, t)| wire::LineTax { rate_id: r.0, tax: *t }).collect(),
+        })
+        .collect()
+}
+
+fn wire_taxes(taxes: &[pos_core::tax::RateTax]) -> Vec<wire::RateTotal> {
+    taxes
+        .iter()
+        .map(|t| wire::RateTotal { rate_id: t.rate_id.0, code: t.code.clone(), rate_ppm: t.rate_ppm, base: t.base, tax: t.tax })
+        .collect()
+}
+
+fn wire_payments(s: &Settlement) -> Vec<wire::SalePayment> {
+    s.payments
+        .iter()
+        .enumerate()
+        .map(|(i, p)| wire::SalePayment {
+            seq: i as u32 + 1,
+            kind: p.kind.as_str().into(),
+            amount: p.amount,
+            tendered: p.tendered,
+            change: p.change,
+            card: p.card.as_ref().map(|c| wire::CardDetails {
+                last4: c.last4().into(),
+                scheme: c.scheme().into(),
+                auth_code: c.auth_code().into(),
+                terminal_ref: c.terminal_ref().into(),
+            }),
+        })
+        .collect()
+}
+
+/// Formats minor units of the venue's currency for messages.
+pub fn format_amount(minor: i64, currency: Currency) -> String {
+    format_minor(minor, currency)
+}
