@@ -88,13 +88,13 @@ pub(crate) fn validate(
             }
         };
         let tax_class = r.tax_class.trim().to_owned();
-        if !tax_classes.iter().any(|c| *c == tax_class) {
+        if !tax_classes.contains(&tax_class) {
             errs.push(format!("unknown tax class {:?} (known: {})", r.tax_class, tax_classes.join(", ")));
         }
-        if !sku.is_empty() {
-            if let Some(first) = seen_sku.insert(sku.clone(), r.line) {
-                errs.push(format!("sku {sku:?} already appears on line {first}"));
-            }
+        if !sku.is_empty()
+            && let Some(first) = seen_sku.insert(sku.clone(), r.line)
+        {
+            errs.push(format!("sku {sku:?} already appears on line {first}"));
         }
         let mut barcodes = Vec::new();
         for b in &r.barcodes {
@@ -148,7 +148,13 @@ pub(crate) fn write(tx: &Transaction, rows: &[ValidRow]) -> AppResult<ImportSumm
     let mut categories: HashMap<String, CategoryId> = HashMap::new();
     let mut products: HashMap<(String, CategoryId), ProductId> = HashMap::new();
     let mut touched_products: HashSet<ProductId> = HashSet::new();
-    let mut summary = ImportSummary { rows: rows.len(), skus_created: 0, skus_updated: 0, products_created: 0, categories_created: 0 };
+    let mut summary = ImportSummary {
+        rows: rows.len(),
+        skus_created: 0,
+        skus_updated: 0,
+        products_created: 0,
+        categories_created: 0,
+    };
     for r in rows {
         let class = classes[&r.tax_class];
         let category = match categories.get(&r.category) {
@@ -190,7 +196,14 @@ pub(crate) fn write(tx: &Transaction, rows: &[ValidRow]) -> AppResult<ImportSumm
         }
         repo::upsert_sku(
             tx,
-            &SkuRow { code: &r.sku, product, variant: &r.variant, price: r.price, weighed: r.weighed, barcodes: &r.barcodes },
+            &SkuRow {
+                code: &r.sku,
+                product,
+                variant: &r.variant,
+                price: r.price,
+                weighed: r.weighed,
+                barcodes: &r.barcodes,
+            },
         )?;
     }
     Ok(summary)

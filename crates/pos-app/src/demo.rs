@@ -86,12 +86,8 @@ pub fn demo_staff() -> Vec<StaffSetup> {
 /// An EAN-13 with a valid check digit.
 pub fn ean13(body12: u64) -> String {
     let digits = format!("{:012}", body12 % 1_000_000_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 =
+        digits.bytes().rev().enumerate().map(|(i, d)| (d - b'0') as u32 * if i % 2 == 0 { 3 } else { 1 }).sum();
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 
@@ -216,7 +212,15 @@ pub fn demo_catalog() -> Vec<CatalogRow> {
     ];
     for (i, (origin, price250)) in origins.iter().enumerate() {
         for (j, grind) in ["whole bean", "espresso grind", "filter grind"].iter().enumerate() {
-            push(format!("BEAN-{i:02}-{j}-250"), &format!("Coffee {origin}"), &format!("250 g {grind}"), "Coffee beans", *price250, "reduced", false);
+            push(
+                format!("BEAN-{i:02}-{j}-250"),
+                &format!("Coffee {origin}"),
+                &format!("250 g {grind}"),
+                "Coffee beans",
+                *price250,
+                "reduced",
+                false,
+            );
             push(
                 format!("BEAN-{i:02}-{j}-1000"),
                 &format!("Coffee {origin}"),
@@ -229,9 +233,19 @@ pub fn demo_catalog() -> Vec<CatalogRow> {
         }
     }
     let merch_colors = ["white", "black", "sage", "terracotta", "ocean blue"];
-    for (i, (item, price)) in [("Mug", 1290), ("Travel Tumbler", 2490), ("Espresso Cup", 990), ("Tote Bag", 1490)].iter().enumerate() {
+    for (i, (item, price)) in
+        [("Mug", 1290), ("Travel Tumbler", 2490), ("Espresso Cup", 990), ("Tote Bag", 1490)].iter().enumerate()
+    {
         for (j, color) in merch_colors.iter().enumerate() {
-            push(format!("MER-{i}-{j}"), &format!("Lindenblatt {item}"), color, "Merchandise", *price, "standard", false);
+            push(
+                format!("MER-{i}-{j}"),
+                &format!("Lindenblatt {item}"),
+                color,
+                "Merchandise",
+                *price,
+                "standard",
+                false,
+            );
         }
     }
     let gear = [
@@ -284,17 +298,35 @@ pub fn demo_catalog() -> Vec<CatalogRow> {
     for (i, (name, _)) in teas.iter().enumerate() {
         for (j, size) in ["50 g tin", "100 g tin"].iter().enumerate() {
             let price = if j == 0 { 690 } else { 1190 };
-            push(format!("TEA-{i:02}-TIN{j}"), &name.replace("Loose ", "Tea "), size, "Loose tea", price, "reduced", false);
+            push(
+                format!("TEA-{i:02}-TIN{j}"),
+                &name.replace("Loose ", "Tea "),
+                size,
+                "Loose tea",
+                price,
+                "reduced",
+                false,
+            );
         }
     }
-    for (i, (item, price)) in [("Gift Box Small", 2490), ("Gift Box Large", 4490), ("Coffee Subscription Month", 2900)].iter().enumerate() {
+    for (i, (item, price)) in
+        [("Gift Box Small", 2490), ("Gift Box Large", 4490), ("Coffee Subscription Month", 2900)].iter().enumerate()
+    {
         for (j, theme) in ["classic", "seasonal", "single origin"].iter().enumerate() {
             push(format!("GIFT-{i}-{j}"), item, theme, "Gifts", *price, "reduced", false);
         }
     }
     for (i, (item, price)) in [("Cap", 1990), ("Hoodie", 4990), ("T-Shirt", 2490)].iter().enumerate() {
         for (j, size) in ["S", "M", "L", "XL"].iter().enumerate() {
-            push(format!("APP-{i}-{j}"), &format!("Lindenblatt {item}"), size, "Merchandise", *price, "standard", false);
+            push(
+                format!("APP-{i}-{j}"),
+                &format!("Lindenblatt {item}"),
+                size,
+                "Merchandise",
+                *price,
+                "standard",
+                false,
+            );
         }
     }
     push("DON-FOODBANK".into(), "Donation Food Bank", "", "Donations", 100, "exempt", false);
@@ -375,7 +407,8 @@ pub fn run_traffic(
     let manager = sign_in_demo(reg, "manager")?;
     let rule = reg.business_day_rule().clone();
     let today = rule.day_of(clock.now());
-    let first = today.checked_sub(jiff::Span::new().days(t.days as i64)).map_err(|e| AppError::invalid(e.to_string()))?;
+    let first =
+        today.checked_sub(jiff::Span::new().days(t.days as i64)).map_err(|e| AppError::invalid(e.to_string()))?;
     let mut summary = TrafficSummary { first_day: first.to_string(), ..TrafficSummary::default() };
 
     // A shift left open (for example by a crash) is closed first, counted as expected.
@@ -386,8 +419,12 @@ pub fn run_traffic(
         summary.shifts_closed += 1;
     }
 
-    let catalog: Vec<(String, String, bool)> =
-        reg.catalog().skus().iter().map(|s| (s.code.clone(), s.barcodes.first().cloned().unwrap_or_default(), s.weighed)).collect();
+    let catalog: Vec<(String, String, bool)> = reg
+        .catalog()
+        .skus()
+        .iter()
+        .map(|s| (s.code.clone(), s.barcodes.first().cloned().unwrap_or_default(), s.weighed))
+        .collect();
     let drinks: Vec<usize> =
         (0..catalog.len()).filter(|&i| catalog[i].0.starts_with("HOT") || catalog[i].0.starts_with("COLD")).collect();
     let food: Vec<usize> =
@@ -400,7 +437,9 @@ pub fn run_traffic(
     let mut sold = 0u64;
     let mut terminal_ref = 0u64;
     for day_index in 0..t.days {
-        let day: Date = first.checked_add(jiff::Span::new().days(day_index as i64)).map_err(|e| AppError::invalid(e.to_string()))?;
+        let day: Date = first
+            .checked_add(jiff::Span::new().days(day_index as i64))
+            .map_err(|e| AppError::invalid(e.to_string()))?;
         summary.last_day = day.to_string();
         let remaining_days = (t.days - day_index) as u64;
         let todays = (t.sales - sold).div_ceil(remaining_days);
@@ -468,22 +507,33 @@ pub fn run_traffic(
             paid_today.push(receipt.receipt_no);
             sold += 1;
             summary.sales += 1;
-            if n % 60 == 0 && !paid_today.is_empty() {
+            if n.is_multiple_of(60) && !paid_today.is_empty() {
                 let r = paid_today[rng.below(paid_today.len() as u64) as usize];
-                match reg.refund(&manager, &OrderRef::Receipt(r), &RefundRequest::Lines(vec![(1, Quantity::ONE)]), "quality complaint") {
+                match reg.refund(
+                    &manager,
+                    &OrderRef::Receipt(r),
+                    &RefundRequest::Lines(vec![(1, Quantity::ONE)]),
+                    "quality complaint",
+                ) {
                     Ok(_) => summary.refunds += 1,
-                    Err(e) if e.code == crate::ErrorCode::RefundExceedsPaid || e.code == crate::ErrorCode::Conflict => {}
+                    Err(e) if e.code == crate::ErrorCode::RefundExceedsPaid || e.code == crate::ErrorCode::Conflict => {
+                    }
                     Err(e) => return Err(e),
                 }
             }
-            if n % 150 == 0
+            if n.is_multiple_of(150)
                 && let Some(r) = paid_today.pop()
                 && reg.void_paid_order(&manager, &OrderRef::Receipt(r), "rung up twice").is_ok()
             {
                 summary.voids += 1;
             }
             if n == todays / 2 + 1 {
-                reg.cash_movement(&cashier, CashMovementKind::PaidOut, Money::new(1240, reg.currency()), "milk from the supermarket")?;
+                reg.cash_movement(
+                    &cashier,
+                    CashMovementKind::PaidOut,
+                    Money::new(1240, reg.currency()),
+                    "milk from the supermarket",
+                )?;
             }
         }
         clock.set(local_instant(&rule, day, 20)?);

@@ -101,9 +101,9 @@ impl From<StoreError> for AppError {
         let code = match &e {
             StoreError::CredentialStoreUnavailable { .. } => ErrorCode::CredentialStoreUnavailable,
             StoreError::KeyMissing => ErrorCode::KeyMissing,
-            StoreError::WrongKeyOrNotOurs { .. } | StoreError::PlainSqliteFile { .. } | StoreError::NotOurDatabase { .. } => {
-                ErrorCode::WrongKey
-            }
+            StoreError::WrongKeyOrNotOurs { .. }
+            | StoreError::PlainSqliteFile { .. }
+            | StoreError::NotOurDatabase { .. } => ErrorCode::WrongKey,
             StoreError::BadRecoverySecret => ErrorCode::WrongKey,
             StoreError::NotInitialised { .. } => ErrorCode::NotInitialised,
             StoreError::AlreadyInitialised { .. } => ErrorCode::AlreadyInitialised,

@@ -14,7 +14,9 @@ pub mod views;
 pub use catalog_import::CatalogRow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult, ErrorCode};
-pub use register::{ItemRef, OrderRef, PaymentsScope, Register, Session, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
+pub use register::{
+    ItemRef, OrderRef, PaymentsScope, Register, Session, StaffSetup, TaxClassSetup, VenueSetup, format_amount,
+};
 
 pub use pos_core;
 pub use pos_store::{OsCredentialStore, RecoverySecret, SecretStore};

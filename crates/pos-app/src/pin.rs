@@ -10,7 +10,11 @@ use zeroize::Zeroizing;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid Argon2 parameters"),
+    )
 }
 
 fn peppered(pepper: &[u8; 32], pin: &str) -> Zeroizing<[u8; 32]> {

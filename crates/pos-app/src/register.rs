@@ -13,8 +13,8 @@ use pos_core::money::{Currency, Money, Quantity, format_minor};
 use pos_core::order::{Discount, Order, PricedOrder, PricingRules};
 use pos_core::refund::{RefundRequest, compute_refund};
 use pos_core::report::{
-    DailySummary, ItemMix, ItemMixTotals, PaymentReconciliation, SalesTotals, ShiftCashFacts, ShiftReport, ShiftReportKind,
-    TaxExport, TaxExportTotals, cash_summary, reconcile,
+    DailySummary, ItemMix, ItemMixTotals, PaymentReconciliation, SalesTotals, ShiftCashFacts, ShiftReport,
+    ShiftReportKind, TaxExport, TaxExportTotals, cash_summary, reconcile,
 };
 use pos_core::rounding::round_to_increment;
 use pos_core::shift::{CashCount, CashMovementKind, check_float, check_movement};
@@ -158,7 +158,13 @@ fn load_venue(store: &Store) -> AppResult<Venue> {
         cash_rounding: row.cash_rounding,
     };
     let taxes = TaxTable::new(pos_store::catalog::load_tax_classes(store.conn())?)?;
-    Ok(Venue { name: row.name, currency, rules, day: BusinessDayRule::new(&row.time_zone, row.day_cutoff_hour)?, taxes })
+    Ok(Venue {
+        name: row.name,
+        currency,
+        rules,
+        day: BusinessDayRule::new(&row.time_zone, row.day_cutoff_hour)?,
+        taxes,
+    })
 }
 
 fn validate_setup(setup: &VenueSetup) -> AppResult<()> {
@@ -204,7 +210,36 @@ impl Register {
         let currency = Currency::from_code(&setup.currency)?;
         let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
         let rows = catalog_import::validate(catalog, &class_names, currency, None)?;
-        let (mut store, recovery) = Store::create(dir, secrets)?;
+        let (store, recovery) = Store::create(dir, secrets)?;
+        Ok((Self::fill_new_store(store, setup, staff, &rows, clock)?, recovery))
+    }
+
+    /// The same as [`Register::init`] on an unencrypted store, so benchmarks can show what
+    /// encryption costs. No binary that handles real sales can reach it.
+    #[cfg(feature = "test-support")]
+    pub fn init_unencrypted_for_benchmark(
+        dir: &Path,
+        secrets: &dyn SecretStore,
+        setup: &VenueSetup,
+        staff: &[StaffSetup],
+        catalog: &[CatalogRow],
+        clock: Arc<dyn Clock>,
+    ) -> AppResult<Register> {
+        validate_setup(setup)?;
+        let currency = Currency::from_code(&setup.currency)?;
+        let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
+        let rows = catalog_import::validate(catalog, &class_names, currency, None)?;
+        let store = Store::create_unencrypted_for_benchmark(dir, secrets)?;
+        Self::fill_new_store(store, setup, staff, &rows, clock)
+    }
+
+    fn fill_new_store(
+        mut store: Store,
+        setup: &VenueSetup,
+        staff: &[StaffSetup],
+        rows: &[catalog_import::ValidRow],
+        clock: Arc<dyn Clock>,
+    ) -> AppResult<Register> {
         let now = clock.now();
         let pepper = *store.pin_pepper();
         let hashes: Vec<String> = staff.iter().map(|s| pin::hash_pin(&pepper, &s.pin)).collect::<AppResult<_>>()?;
@@ -234,9 +269,9 @@ impl Register {
         for (s, h) in staff.iter().zip(&hashes) {
             pos_store::catalog::insert_staff(&tx, s.name.trim(), &s.role, h)?;
         }
-        catalog_import::write(&tx, &rows)?;
+        catalog_import::write(&tx, rows)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
-        Ok((Self::from_store(store, clock)?, recovery))
+        Self::from_store(store, clock)
     }
 
     /// Opens the register's store with the key from the credential store.
@@ -245,7 +280,12 @@ impl Register {
     }
 
     /// Opens the store with the recovery secret and writes its keys back to the credential store.
-    pub fn recover(dir: &Path, secrets: &dyn SecretStore, recovery: &str, clock: Arc<dyn Clock>) -> AppResult<Register> {
+    pub fn recover(
+        dir: &Path,
+        secrets: &dyn SecretStore,
+        recovery: &str,
+        clock: Arc<dyn Clock>,
+    ) -> AppResult<Register> {
         let secret = RecoverySecret::parse(recovery)?;
         Self::from_store(Store::recover(dir, secrets, &secret)?, clock)
     }
@@ -335,7 +375,10 @@ impl Register {
     }
 
     pub fn lookup_barcode(&self, barcode: &str) -> AppResult<SkuView> {
-        let s = self.catalog.by_barcode(barcode).ok_or_else(|| AppError::not_found(format!("unknown barcode {barcode:?}")))?;
+        let s = self
+            .catalog
+            .by_barcode(barcode)
+            .ok_or_else(|| AppError::not_found(format!("unknown barcode {barcode:?}")))?;
         Ok(self.sku_view(s))
     }
 
@@ -379,27 +422,55 @@ impl Register {
 
     fn find_sku(&self, item: ItemRef) -> AppResult<Sku> {
         match item {
-            ItemRef::Code(c) => self.catalog.by_code(c).cloned().ok_or_else(|| AppError::not_found(format!("unknown SKU {c:?}"))),
+            ItemRef::Code(c) => {
+                self.catalog.by_code(c).cloned().ok_or_else(|| AppError::not_found(format!("unknown SKU {c:?}")))
+            }
             ItemRef::Barcode(b) => {
                 self.catalog.by_barcode(b).cloned().ok_or_else(|| AppError::not_found(format!("unknown barcode {b:?}")))
             }
         }
     }
 
-    pub fn add_item(&mut self, _session: &Session, order_id: &str, item: ItemRef, qty: Quantity) -> AppResult<OrderView> {
-        let sku = self.find_sku(item)?;
-        self.cart_mut(order_id)?.order.add(&sku, qty)?;
-        self.order_view(order_id)
+    /// Applies an edit to an open order and prices the result. An edit that is refused, or that
+    /// leaves an order that cannot be priced (an order discount larger than what is left), leaves
+    /// the order as it was.
+    fn edit_order(
+        &mut self,
+        order_id: &str,
+        edit: impl FnOnce(&mut Order) -> Result<(), pos_core::order::OrderError>,
+    ) -> AppResult<OrderView> {
+        let cart = self.cart_mut(order_id)?;
+        let before = cart.order.clone();
+        let result = edit(&mut cart.order).map_err(AppError::from).and_then(|()| self.order_view(order_id));
+        if result.is_err() {
+            self.cart_mut(order_id)?.order = before;
+        }
+        result
     }
 
-    pub fn set_quantity(&mut self, _session: &Session, order_id: &str, line_no: u32, qty: Quantity) -> AppResult<OrderView> {
-        self.cart_mut(order_id)?.order.set_quantity(line_no, qty)?;
-        self.order_view(order_id)
+    pub fn add_item(
+        &mut self,
+        _session: &Session,
+        order_id: &str,
+        item: ItemRef,
+        qty: Quantity,
+    ) -> AppResult<OrderView> {
+        let sku = self.find_sku(item)?;
+        self.edit_order(order_id, |o| o.add(&sku, qty).map(|_| ()))
+    }
+
+    pub fn set_quantity(
+        &mut self,
+        _session: &Session,
+        order_id: &str,
+        line_no: u32,
+        qty: Quantity,
+    ) -> AppResult<OrderView> {
+        self.edit_order(order_id, |o| o.set_quantity(line_no, qty))
     }
 
     pub fn remove_line(&mut self, _session: &Session, order_id: &str, line_no: u32) -> AppResult<OrderView> {
-        self.cart_mut(order_id)?.order.remove(line_no)?;
-        self.order_view(order_id)
+        self.edit_order(order_id, |o| o.remove(line_no).map(|_| ()))
     }
 
     pub fn set_line_discount(
@@ -409,19 +480,28 @@ impl Register {
         line_no: u32,
         discount: Option<Discount>,
     ) -> AppResult<OrderView> {
-        self.cart_mut(order_id)?.order.set_line_discount(line_no, discount)?;
-        self.order_view(order_id)
+        self.edit_order(order_id, |o| o.set_line_discount(line_no, discount))
     }
 
-    pub fn override_price(&mut self, _session: &Session, order_id: &str, line_no: u32, unit_price: Money) -> AppResult<OrderView> {
+    pub fn override_price(
+        &mut self,
+        _session: &Session,
+        order_id: &str,
+        line_no: u32,
+        unit_price: Money,
+    ) -> AppResult<OrderView> {
         if unit_price.currency() != self.venue.currency {
             return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("prices are in {}", self.venue.currency)));
         }
-        self.cart_mut(order_id)?.order.override_price(line_no, unit_price.minor())?;
-        self.order_view(order_id)
+        self.edit_order(order_id, |o| o.override_price(line_no, unit_price.minor()))
     }
 
-    pub fn set_order_discount(&mut self, _session: &Session, order_id: &str, discount: Option<Discount>) -> AppResult<OrderView> {
+    pub fn set_order_discount(
+        &mut self,
+        _session: &Session,
+        order_id: &str,
+        discount: Option<Discount>,
+    ) -> AppResult<OrderView> {
         let Register { carts, venue, .. } = self;
         let cart = carts.get_mut(order_id).ok_or_else(|| AppError::not_found(format!("no open order {order_id}")))?;
         let previous = cart.order.discount();
@@ -463,7 +543,12 @@ impl Register {
             taxes: p
                 .taxes
                 .iter()
-                .map(|t| TaxLineView { code: t.code.clone(), rate: format_rate(t.rate_ppm), base: m(t.base), tax: m(t.tax) })
+                .map(|t| TaxLineView {
+                    code: t.code.clone(),
+                    rate: format_rate(t.rate_ppm),
+                    base: m(t.base),
+                    tax: m(t.tax),
+                })
                 .collect(),
             tax_total: m(p.tax_total),
             total: m(p.total),
@@ -512,44 +597,20 @@ impl Register {
         let opened_at = cart.opened_at;
         let order_discount = cart.order.discount();
         let staff_id = cart.staff_id;
-        let shift_uuid = shift.uuid.clone();
 
         let tx = self.store.write()?;
-        let (_, receipt_no) = pos_store::orders::insert_order(
-            &tx,
-            &NewOrder {
-                uuid: order_id,
-                shift_id: shift.id,
-                business_day: &day,
-                staff_id,
-                opened_at: micros(opened_at),
-                at: micros(now),
-                order: &priced,
-                order_discount,
-                outcome: OrderOutcome::Paid(&settlement),
-            },
-        )?;
-        let receipt_no = receipt_no.expect("a paid order has a receipt number");
-        let op = wire::Operation::SaleRecorded(wire::SaleRecorded {
-            order_id: order_id.to_owned(),
-            receipt_no,
-            shift_id: shift_uuid,
-            business_day: day.clone(),
+        let sale = SaleToWrite {
+            order_id,
+            shift: &shift,
+            day: &day,
             staff_id,
-            opened_at: utc(opened_at),
-            paid_at: utc(now),
-            currency: self.venue.currency.to_string(),
-            subtotal: priced.subtotal,
-            discount_total: priced.discount_total,
-            tax_total: priced.tax_total,
-            total: priced.total,
-            rounding: settlement.rounding,
-            change_due: settlement.change_due,
-            lines: wire_lines(&priced),
-            taxes: wire_taxes(&priced.taxes),
-            payments: wire_payments(&settlement),
-        });
-        let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+            opened_at,
+            now,
+            priced: &priced,
+            order_discount,
+            settlement: &settlement,
+        };
+        let (receipt_no, seq) = write_sale(&tx, self.venue.currency, &sale)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
 
         let cart = self.carts.remove(order_id).expect("cart exists");
@@ -582,6 +643,45 @@ impl Register {
                 .collect(),
             outbox_seq: seq,
         })
+    }
+
+    /// Records `orders` cash sales of `lines` distinct items each in ONE transaction, through the
+    /// same write path as [`Register::pay`]. Only for building large benchmark data sets quickly.
+    #[cfg(feature = "test-support")]
+    pub fn seed_sales_for_benchmark(&mut self, session: &Session, orders: usize, lines: usize) -> AppResult<()> {
+        let shift = self.require_open_shift()?;
+        let skus: Vec<Sku> = self.catalog.skus().iter().filter(|s| !s.weighed).take(97).cloned().collect();
+        if skus.len() < lines {
+            return Err(AppError::conflict("not enough SKUs"));
+        }
+        let now = self.clock.now();
+        let day = self.venue.day.day_of(now).to_string();
+        let currency = self.venue.currency;
+        let tx = self.store.write()?;
+        for i in 0..orders {
+            let mut order = Order::new(currency);
+            for j in 0..lines {
+                order.add(&skus[(i + j * 31) % skus.len()], Quantity::ONE)?;
+            }
+            let priced = order.price(&self.venue.rules, &self.venue.taxes)?;
+            let cash = Tender::Cash { tendered: Money::new(priced.total, currency) };
+            let settlement = settle(Money::new(priced.total, currency), &[cash], self.venue.rules.cash_rounding)?;
+            let id = new_id();
+            let sale = SaleToWrite {
+                order_id: &id,
+                shift: &shift,
+                day: &day,
+                staff_id: session.staff_id,
+                opened_at: now,
+                now,
+                priced: &priced,
+                order_discount: None,
+                settlement: &settlement,
+            };
+            write_sale(&tx, currency, &sale)?;
+        }
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(())
     }
 
     /// Voids an order being rung up (kept on record if it had lines) or a paid order of the current
@@ -696,15 +796,25 @@ impl Register {
     }
 
     /// Refunds a paid order, whole or by line, back to its original tenders.
-    pub fn refund(&mut self, session: &Session, order: &OrderRef, request: &RefundRequest, reason: &str) -> AppResult<RefundReceipt> {
+    pub fn refund(
+        &mut self,
+        session: &Session,
+        order: &OrderRef,
+        request: &RefundRequest,
+        reason: &str,
+    ) -> AppResult<RefundReceipt> {
         let reason = clean_reason(reason)?;
         let h = self.find_order(order)?;
         if h.status != "paid" {
             return Err(AppError::conflict("a voided order cannot be refunded"));
         }
         let shift = self.require_open_shift()?;
-        let refundable =
-            pos_store::orders::load_refundable(self.store.conn(), h.id, self.venue.currency, self.venue.rules.price_mode)?;
+        let refundable = pos_store::orders::load_refundable(
+            self.store.conn(),
+            h.id,
+            self.venue.currency,
+            self.venue.rules.price_mode,
+        )?;
         let refund = compute_refund(&refundable, request)?;
         let now = self.clock.now();
         let day = self.venue.day.day_of(now).to_string();
@@ -750,7 +860,11 @@ impl Register {
             payouts: refund
                 .payouts
                 .iter()
-                .map(|p| wire::RefundPayout { payment_seq: p.payment_seq, kind: p.kind.as_str().into(), amount: p.amount })
+                .map(|p| wire::RefundPayout {
+                    payment_seq: p.payment_seq,
+                    kind: p.kind.as_str().into(),
+                    amount: p.amount,
+                })
                 .collect(),
         });
         let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
@@ -774,7 +888,11 @@ impl Register {
             tax_total: self.money(refund.tax_total),
             rounding: self.money(refund.rounding),
             total: self.money(refund.total),
-            payouts: refund.payouts.iter().map(|p| PayoutView { kind: p.kind.as_str().into(), amount: self.money(p.amount) }).collect(),
+            payouts: refund
+                .payouts
+                .iter()
+                .map(|p| PayoutView { kind: p.kind.as_str().into(), amount: self.money(p.amount) })
+                .collect(),
             outbox_seq: seq,
         })
     }
@@ -798,7 +916,10 @@ impl Register {
 
     pub fn open_shift(&mut self, session: &Session, float: Money) -> AppResult<ShiftView> {
         if float.currency() != self.venue.currency {
-            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("the float must be in {}", self.venue.currency)));
+            return Err(AppError::new(
+                ErrorCode::CurrencyMismatch,
+                format!("the float must be in {}", self.venue.currency),
+            ));
         }
         check_float(float)?;
         if let Some(s) = pos_store::shifts::current_shift(self.store.conn())? {
@@ -824,16 +945,36 @@ impl Register {
     }
 
     /// Records a paid-in or paid-out of the current shift's drawer.
-    pub fn cash_movement(&mut self, session: &Session, kind: CashMovementKind, amount: Money, reason: &str) -> AppResult<()> {
+    pub fn cash_movement(
+        &mut self,
+        session: &Session,
+        kind: CashMovementKind,
+        amount: Money,
+        reason: &str,
+    ) -> AppResult<()> {
         if amount.currency() != self.venue.currency {
-            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("cash is counted in {}", self.venue.currency)));
+            return Err(AppError::new(
+                ErrorCode::CurrencyMismatch,
+                format!("cash is counted in {}", self.venue.currency),
+            ));
         }
         let reason = check_movement(amount, reason)?;
         let shift = self.require_open_shift()?;
         let now = self.clock.now();
         let uuid = new_id();
         let tx = self.store.write()?;
-        pos_store::shifts::insert_cash_movement(&tx, &uuid, shift.id, kind, amount.minor(), &reason, session.staff_id, micros(now))?;
+        pos_store::shifts::insert_cash_movement(
+            &tx,
+            &pos_store::shifts::NewCashMovement {
+                uuid: &uuid,
+                shift_id: shift.id,
+                kind,
+                amount: amount.minor(),
+                reason: &reason,
+                staff_id: session.staff_id,
+                at: micros(now),
+            },
+        )?;
         let op = wire::Operation::CashMoved(wire::CashMoved {
             movement_id: uuid,
             shift_id: shift.uuid,
@@ -935,7 +1076,9 @@ impl Register {
                 .ok_or_else(|| AppError::not_found("no shift has been closed yet"))?,
         };
         if s.closed_at.is_none() {
-            return Err(AppError::conflict("the shift is still open: a Z report needs a closed shift (use an X report)"));
+            return Err(AppError::conflict(
+                "the shift is still open: a Z report needs a closed shift (use an X report)",
+            ));
         }
         self.shift_report(&s, ShiftReportKind::Z)
     }
@@ -1076,7 +1219,8 @@ impl Register {
     }
 
     pub fn doctor(&self, credential_store: &str) -> AppResult<DoctorReport> {
-        let integrity = self.store.integrity_problems()?;
+        let mut integrity = self.store.integrity_problems()?;
+        integrity.extend(pos_store::orders::sequence_problems(self.store.conn())?);
         let schema_version = self.store.schema_version()?;
         Ok(DoctorReport {
             ok: integrity.is_empty() && schema_version == pos_store::schema_version_supported(),
@@ -1092,6 +1236,59 @@ impl Register {
             open_shift: pos_store::shifts::current_shift(self.store.conn())?.map(|s| s.uuid),
         })
     }
+}
+
+struct SaleToWrite<'a> {
+    order_id: &'a str,
+    shift: &'a ShiftRow,
+    day: &'a str,
+    staff_id: i64,
+    opened_at: Timestamp,
+    now: Timestamp,
+    priced: &'a PricedOrder,
+    order_discount: Option<Discount>,
+    settlement: &'a Settlement,
+}
+
+/// Writes a paid order and its outbox record inside the caller's transaction.
+/// Returns (receipt number, outbox sequence number).
+fn write_sale(tx: &pos_store::Transaction, currency: Currency, s: &SaleToWrite) -> AppResult<(i64, i64)> {
+    let (_, receipt_no) = pos_store::orders::insert_order(
+        tx,
+        &NewOrder {
+            uuid: s.order_id,
+            shift_id: s.shift.id,
+            business_day: s.day,
+            staff_id: s.staff_id,
+            opened_at: micros(s.opened_at),
+            at: micros(s.now),
+            order: s.priced,
+            order_discount: s.order_discount,
+            outcome: OrderOutcome::Paid(s.settlement),
+        },
+    )?;
+    let receipt_no = receipt_no.expect("a paid order has a receipt number");
+    let op = wire::Operation::SaleRecorded(wire::SaleRecorded {
+        order_id: s.order_id.to_owned(),
+        receipt_no,
+        shift_id: s.shift.uuid.clone(),
+        business_day: s.day.to_owned(),
+        staff_id: s.staff_id,
+        opened_at: utc(s.opened_at),
+        paid_at: utc(s.now),
+        currency: currency.to_string(),
+        subtotal: s.priced.subtotal,
+        discount_total: s.priced.discount_total,
+        tax_total: s.priced.tax_total,
+        total: s.priced.total,
+        rounding: s.settlement.rounding,
+        change_due: s.settlement.change_due,
+        lines: wire_lines(s.priced),
+        taxes: wire_taxes(&s.priced.taxes),
+        payments: wire_payments(s.settlement),
+    });
+    let seq = pos_store::outbox::append(tx, &new_id(), op.kind(), &op.encode(), micros(s.now))?;
+    Ok((receipt_no, seq))
 }
 
 fn check_range(from: Date, to: Date) -> AppResult<()> {
@@ -1134,7 +1331,13 @@ fn wire_lines(p: &PricedOrder) -> Vec<wire::SaleLine> {
 fn wire_taxes(taxes: &[pos_core::tax::RateTax]) -> Vec<wire::RateTotal> {
     taxes
         .iter()
-        .map(|t| wire::RateTotal { rate_id: t.rate_id.0, code: t.code.clone(), rate_ppm: t.rate_ppm, base: t.base, tax: t.tax })
+        .map(|t| wire::RateTotal {
+            rate_id: t.rate_id.0,
+            code: t.code.clone(),
+            rate_ppm: t.rate_ppm,
+            base: t.base,
+            tax: t.tax,
+        })
         .collect()
 }
 

@@ -12,6 +12,8 @@ use pos_app::demo::{self, Traffic};
 use pos_app::{AppError, CatalogRow, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register, SystemClock};
 use serde::Serialize;
 
+mod text;
+
 #[derive(Parser)]
 #[command(name = "posctl", version, about = "Point-of-sale register: store, demo data, reports and exports")]
 struct Cli {
@@ -88,6 +90,8 @@ enum ReportKind {
 enum Format {
     Json,
     Csv,
+    /// Human-readable (X, Z and daily reports); CSV for the others.
+    Text,
 }
 
 #[derive(Subcommand)]
@@ -119,7 +123,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "{}", serde_json::to_string(&ErrorOut { error: &e }).unwrap_or_default());
+            let _ =
+                writeln!(std::io::stderr(), "{}", serde_json::to_string(&ErrorOut { error: &e }).unwrap_or_default());
             ExitCode::FAILURE
         }
     }
@@ -204,20 +209,23 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let reg = open(dir)?;
             let day = date.unwrap_or_else(|| reg.today());
             let csv_or_json = |csv: String, json: &dyn erased::Json| -> Result<(), AppError> {
-                if format == Format::Csv { print_text(&csv) } else { json.print() }
+                if format == Format::Json { json.print() } else { print_text(&csv) }
             };
             match kind {
                 ReportKind::X => {
                     let r = reg.x_report()?;
-                    csv_or_json(r.to_csv(), &r)
+                    let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
+                    csv_or_json(t, &r)
                 }
                 ReportKind::Z => {
                     let r = reg.z_report(shift.as_deref())?;
-                    csv_or_json(r.to_csv(), &r)
+                    let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
+                    csv_or_json(t, &r)
                 }
                 ReportKind::Daily => {
                     let r = reg.daily_summary(day)?;
-                    csv_or_json(r.to_csv(), &r)
+                    let t = if format == Format::Text { text::daily(&r) } else { r.to_csv() };
+                    csv_or_json(t, &r)
                 }
                 ReportKind::ItemMix => {
                     let r = reg.item_mix(day, to.unwrap_or(day))?;
@@ -242,7 +250,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let orders = reg.export_sales(from, to)?;
             match format {
                 Format::Json => print_json(&orders),
-                Format::Csv => print_text(&sales_csv(&orders)),
+                Format::Csv | Format::Text => print_text(&sales_csv(&orders)),
             }
         }
         Command::Catalog { what: CatalogCmd::Import { file } } => {
@@ -273,7 +281,8 @@ mod erased {
     }
 }
 
-const CATALOG_HEADER: [&str; 8] = ["sku", "product", "variant", "category", "price", "tax_class", "barcodes", "weighed"];
+const CATALOG_HEADER: [&str; 8] =
+    ["sku", "product", "variant", "category", "price", "tax_class", "barcodes", "weighed"];
 
 /// Reads a catalog CSV. Rows that cannot be read become rows with a problem, so that the import
 /// reports every bad line at once and imports nothing.
@@ -322,7 +331,12 @@ fn read_catalog_csv(path: &Path) -> Result<Vec<CatalogRow>, AppError> {
                     category: get("category"),
                     price: get("price"),
                     tax_class: get("tax_class"),
-                    barcodes: get("barcodes").split('|').map(str::trim).filter(|b| !b.is_empty()).map(String::from).collect(),
+                    barcodes: get("barcodes")
+                        .split('|')
+                        .map(str::trim)
+                        .filter(|b| !b.is_empty())
+                        .map(String::from)
+                        .collect(),
                     weighed: *weighed.as_ref().unwrap_or(&false),
                     unreadable: weighed.err(),
                 });
@@ -341,8 +355,23 @@ fn sales_csv(orders: &[pos_app::views::ExportOrderView]) -> String {
     csv_line(
         &mut out,
         &[
-            "order_id", "receipt_no", "business_day", "status", "paid_at", "cashier", "currency", "order_total", "line_no", "sku",
-            "name", "quantity", "unit_price", "discount", "amount", "tax", "refunded_quantity",
+            "order_id",
+            "receipt_no",
+            "business_day",
+            "status",
+            "paid_at",
+            "cashier",
+            "currency",
+            "order_total",
+            "line_no",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "discount",
+            "amount",
+            "tax",
+            "refunded_quantity",
         ],
     );
     for o in orders {

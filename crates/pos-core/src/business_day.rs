@@ -51,7 +51,13 @@ impl BusinessDayRule {
     pub fn day_of(&self, at: Timestamp) -> Date {
         let local = self.local(at);
         let date = local.date();
-        if local.hour() < self.cutoff_hour { date.yesterday().unwrap_or(date) } else { date }
+        let day = if local.hour() < self.cutoff_hour { date.yesterday().unwrap_or(date) } else { date };
+        // When the clocks go back across the cut-off hour (a fold that does not start on the hour),
+        // the wall clock passes the cut-off twice: the next day has already started at the first.
+        match day.tomorrow() {
+            Ok(next) if self.start_of(next).is_ok_and(|start| at >= start) => next,
+            _ => day,
+        }
     }
 
     /// When a business day starts: the cut-off hour on that date, in the venue's zone. If that wall
@@ -60,8 +66,15 @@ impl BusinessDayRule {
         let wall = day.to_datetime(Time::constant(self.cutoff_hour, 0, 0, 0));
         // In a fold the day starts at the first occurrence; in a gap, at the instant the gap ends.
         let amb = self.zone.to_ambiguous_zoned(wall);
-        let z = if matches!(amb.offset(), jiff::tz::AmbiguousOffset::Gap { .. }) { amb.later() } else { amb.earlier() };
-        z.map(|z| z.timestamp()).map_err(|_| BusinessDayError::OutOfRange)
+        let in_gap = matches!(amb.offset(), jiff::tz::AmbiguousOffset::Gap { .. });
+        let first = amb.earlier().map(|z| z.timestamp()).map_err(|_| BusinessDayError::OutOfRange)?;
+        if in_gap {
+            // `first` read the wall time with the offset after the gap: an instant just before it. The
+            // gap ends at the next transition (not at `later()`, which is past the gap's end when the
+            // cut-off lies inside the gap rather than at its start).
+            return self.zone.following(first).next().map(|t| t.timestamp()).ok_or(BusinessDayError::OutOfRange);
+        }
+        Ok(first)
     }
 
     /// The half-open interval of instants `[start, end)` of a business day.

@@ -25,8 +25,8 @@ impl Currency {
     /// so an amount can never be scaled with a guessed exponent.
     pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
         let exponent = match code {
-            "EUR" | "USD" | "CHF" | "GBP" | "AUD" | "NZD" | "CAD" | "SEK" | "NOK" | "DKK"
-            | "PLN" | "CZK" | "TRY" | "HUF" | "RON" | "BGN" | "ZAR" | "MXN" | "BRL" => 2,
+            "EUR" | "USD" | "CHF" | "GBP" | "AUD" | "NZD" | "CAD" | "SEK" | "NOK" | "DKK" | "PLN" | "CZK" | "TRY"
+            | "HUF" | "RON" | "BGN" | "ZAR" | "MXN" | "BRL" => 2,
             "JPY" | "KRW" | "ISK" | "CLP" => 0,
             "KWD" | "BHD" | "OMR" | "TND" => 3,
             _ => return Err(MoneyError::UnknownCurrency(code.to_owned())),
@@ -250,11 +250,7 @@ impl Quantity {
 
 impl fmt::Display for Quantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % 1000 == 0 {
-            write!(f, "{}", self.0 / 1000)
-        } else {
-            write_fixed(f, self.0, 3)
-        }
+        if self.0 % 1000 == 0 { write!(f, "{}", self.0 / 1000) } else { write_fixed(f, self.0, 3) }
     }
 }
 
@@ -270,7 +266,8 @@ mod tests {
 
     #[test]
     fn parse_and_format_round_trip() {
-        let cases = [("12.5", 1250, "12.50 EUR"), ("0.05", 5, "0.05 EUR"), ("-3", -300, "-3.00 EUR"), (".5", 50, "0.50 EUR")];
+        let cases =
+            [("12.5", 1250, "12.50 EUR"), ("0.05", 5, "0.05 EUR"), ("-3", -300, "-3.00 EUR"), (".5", 50, "0.50 EUR")];
         for (text, minor, shown) in cases {
             let m = Money::parse(text, Currency::EUR).unwrap();
             assert_eq!(m.minor(), minor, "{text}");

@@ -229,7 +229,10 @@ impl Order {
             let extended = l.qty.extend(l.unit_price);
             let d = l.discount.map_or(0, |d| d.on(extended));
             if d > extended {
-                return Err(OrderError::DiscountExceedsAmount { discount: d.to_string(), amount: extended.to_string() });
+                return Err(OrderError::DiscountExceedsAmount {
+                    discount: d.to_string(),
+                    amount: extended.to_string(),
+                });
             }
             line_discounts.push(d);
             after_line.push(extended - d);

@@ -108,12 +108,15 @@ pub enum RefundError {
     DuplicateLine(u32),
 }
 
-/// The share of `total` for `part` of `whole`; the last part takes what is left so parts add up exactly.
+/// The share of `total` for `part` of `whole`, `already` having gone back for `done`; the last part
+/// takes what is left so parts add up exactly. The share refunded so far is rounded as a whole, so
+/// rounding does not pile up over many small refunds and no part is ever negative.
 fn prorate(total: i64, already: i64, whole: Quantity, done: Quantity, part: Quantity) -> i64 {
     if done.milli() + part.milli() == whole.milli() {
         total - already
     } else {
-        div_round_half_away(total as i128 * part.milli() as i128, whole.milli() as i128) as i64
+        let upto = done.milli() + part.milli();
+        div_round_half_away(total as i128 * upto as i128, whole.milli() as i128) as i64 - already
     }
 }
 
@@ -188,13 +191,33 @@ pub fn compute_refund(order: &RefundableOrder, request: &RefundRequest) -> Resul
         let asked = lines.iter().find(|r| r.line_no == l.line_no).map_or(0, |r| r.qty.milli());
         l.refunded_qty.milli() + asked == l.qty.milli()
     });
-    let rounding = if empties_order { order.rounding } else { 0 };
-    let total = match order.price_mode {
+    let before_rounding = match order.price_mode {
         PriceMode::TaxInclusive => amount,
         PriceMode::TaxExclusive => amount + tax_total,
-    } + rounding;
-
+    };
     let paid = order.paid();
+    // Cash rounding earlier refunds gave back: what they paid out beyond their lines.
+    let refunded_lines: i64 = order
+        .lines
+        .iter()
+        .map(|l| match order.price_mode {
+            PriceMode::TaxInclusive => l.refunded_amount,
+            PriceMode::TaxExclusive => l.refunded_amount + l.refunded_taxes.iter().map(|(_, t)| t).sum::<i64>(),
+        })
+        .sum();
+    let rounding_left =
+        (order.rounding - (order.refunded_total - refunded_lines)).clamp(order.rounding.min(0), order.rounding.max(0));
+    let rounding = if empties_order {
+        rounding_left
+    } else if rounding_left < 0 && before_rounding > paid - order.refunded_total {
+        // The sale was rounded down in cash and what is left of the payment is less than these lines:
+        // give back what is left, taking the difference from the sale's rounding.
+        (paid - order.refunded_total - before_rounding).max(rounding_left)
+    } else {
+        0
+    };
+    let total = before_rounding + rounding;
+
     if total > paid - order.refunded_total {
         return Err(RefundError::ExceedsPaid {
             paid: Money::new(paid, order.currency),

@@ -159,7 +159,12 @@ impl SalesTotals {
         let tenders: Vec<TenderRow> = self
             .tenders
             .iter()
-            .map(|(k, t)| TenderRow { tender: *k, sales: m(t.sales), refunds: m(t.refunds), net: m(t.sales - t.refunds) })
+            .map(|(k, t)| TenderRow {
+                tender: *k,
+                sales: m(t.sales),
+                refunds: m(t.refunds),
+                net: m(t.sales - t.refunds),
+            })
             .collect();
         let collected: i64 = self.tenders.values().map(|t| t.sales - t.refunds).sum();
         let ticket_sum = self.sales.total + self.sales.rounding;
@@ -271,7 +276,7 @@ pub fn csv_line(out: &mut String, fields: &[&str]) {
         if i > 0 {
             out.push(',');
         }
-        let formula = f.starts_with(['=', '+', '@']) || (f.starts_with('-') && !looks_numeric(f));
+        let formula = f.starts_with(['=', '+', '@', '\t', '\r']) || (f.starts_with('-') && !looks_numeric(f));
         let f: std::borrow::Cow<str> = if formula { format!("'{f}").into() } else { (*f).into() };
         if f.contains([',', '"', '\n', '\r']) {
             out.push('"');
@@ -467,7 +472,9 @@ impl ItemMixTotals {
                 net: m(*n),
             })
             .collect();
-        products.sort_by(|a, b| a.category.cmp(&b.category).then(b.net.minor().cmp(&a.net.minor())).then(a.product.cmp(&b.product)));
+        products.sort_by(|a, b| {
+            a.category.cmp(&b.category).then(b.net.minor().cmp(&a.net.minor())).then(a.product.cmp(&b.product))
+        });
         let mut categories: Vec<ItemMixCategory> = Vec::new();
         for p in &products {
             match categories.last_mut() {
@@ -475,7 +482,9 @@ impl ItemMixTotals {
                     c.quantity = crate::money::Quantity::from_milli(c.quantity.milli() + p.quantity.milli());
                     c.net = m(c.net.minor() + p.net.minor());
                 }
-                _ => categories.push(ItemMixCategory { category: p.category.clone(), quantity: p.quantity, net: p.net }),
+                _ => {
+                    categories.push(ItemMixCategory { category: p.category.clone(), quantity: p.quantity, net: p.net })
+                }
             }
         }
         ItemMix { report: "item_mix", venue: venue.to_owned(), currency, from, to, categories, products }
@@ -544,7 +553,13 @@ pub struct PaymentReconciliation {
 }
 
 /// `cash` is one summary per shift in scope; card expectations come from the sales totals.
-pub fn reconcile(venue: &str, scope: &str, currency: Currency, totals: &SalesTotals, cash: &[CashSummary]) -> PaymentReconciliation {
+pub fn reconcile(
+    venue: &str,
+    scope: &str,
+    currency: Currency,
+    totals: &SalesTotals,
+    cash: &[CashSummary],
+) -> PaymentReconciliation {
     let m = |v: i64| Money::new(v, currency);
     let expected_cash: i64 = cash.iter().map(|c| c.expected.minor()).sum();
     let all_counted = !cash.is_empty() && cash.iter().all(|c| c.counted.is_some());
@@ -555,7 +570,12 @@ pub fn reconcile(venue: &str, scope: &str, currency: Currency, totals: &SalesTot
         counted: counted_cash.map(m),
         difference: counted_cash.map(|c| m(c - expected_cash)),
     }];
-    rows.push(ReconciliationRow { tender: TenderKind::Card, expected: m(totals.tender_net(TenderKind::Card)), counted: None, difference: None });
+    rows.push(ReconciliationRow {
+        tender: TenderKind::Card,
+        expected: m(totals.tender_net(TenderKind::Card)),
+        counted: None,
+        difference: None,
+    });
     PaymentReconciliation {
         report: "payments",
         venue: venue.to_owned(),
@@ -574,7 +594,12 @@ impl PaymentReconciliation {
         for r in &self.rows {
             csv_line(
                 &mut out,
-                &[r.tender.as_str(), &fmt(r.expected), &r.counted.map(fmt).unwrap_or_default(), &r.difference.map(fmt).unwrap_or_default()],
+                &[
+                    r.tender.as_str(),
+                    &fmt(r.expected),
+                    &r.counted.map(fmt).unwrap_or_default(),
+                    &r.difference.map(fmt).unwrap_or_default(),
+                ],
             );
         }
         out
@@ -646,11 +671,19 @@ impl TaxExport {
         let mut out = String::new();
         csv_line(&mut out, &["business_day", "code", "rate", "base", "tax", "gross"]);
         for r in &self.rows {
-            csv_line(&mut out, &[&r.business_day.to_string(), &r.code, &r.rate, &fmt(r.base), &fmt(r.tax), &fmt(r.gross)]);
+            csv_line(
+                &mut out,
+                &[&r.business_day.to_string(), &r.code, &r.rate, &fmt(r.base), &fmt(r.tax), &fmt(r.gross)],
+            );
         }
         let _ = write!(out, "");
         out
     }
+}
+
+fn looks_numeric(f: &str) -> bool {
+    let t = f.strip_prefix('-').unwrap_or(f);
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 #[cfg(test)]
@@ -663,9 +696,4 @@ mod tests {
         csv_line(&mut s, &["a,b", "say \"hi\"", "=SUM(A1)", "-12.50", "-x"]);
         assert_eq!(s, "\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),-12.50,'-x\n");
     }
-}
-
-fn looks_numeric(f: &str) -> bool {
-    let t = f.strip_prefix('-').unwrap_or(f);
-    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }

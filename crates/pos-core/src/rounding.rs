@@ -5,11 +5,7 @@ pub fn div_round_half_away(num: i128, den: i128) -> i128 {
     debug_assert!(den > 0);
     let q = num / den;
     let r = num % den;
-    if 2 * r.abs() >= den {
-        if num >= 0 { q + 1 } else { q - 1 }
-    } else {
-        q
-    }
+    if 2 * r.abs() >= den { if num >= 0 { q + 1 } else { q - 1 } } else { q }
 }
 
 /// Rounds `minor` to the nearest multiple of `increment` (half away from zero).

@@ -91,7 +91,7 @@ impl CashCount {
                 out.push((denomination, n));
             }
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|d| std::cmp::Reverse(d.0));
         let count = CashCount { counts: out };
         count.checked_total().ok_or(ShiftError::CountTooLarge)?;
         Ok(count)

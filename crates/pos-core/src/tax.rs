@@ -238,11 +238,16 @@ mod tests {
     use super::*;
 
     fn table() -> TaxTable {
-        let rate = |id, code: &str, ppm| TaxRate { id: TaxRateId(id), code: code.into(), name: code.into(), rate_ppm: ppm };
+        let rate =
+            |id, code: &str, ppm| TaxRate { id: TaxRateId(id), code: code.into(), name: code.into(), rate_ppm: ppm };
         TaxTable::new(vec![
             TaxClass { id: TaxClassId(1), name: "standard".into(), rates: vec![rate(1, "A", 190_000)] },
             TaxClass { id: TaxClassId(2), name: "reduced".into(), rates: vec![rate(2, "B", 70_000)] },
-            TaxClass { id: TaxClassId(3), name: "hst".into(), rates: vec![rate(3, "GST", 50_000), rate(4, "PST", 70_000)] },
+            TaxClass {
+                id: TaxClassId(3),
+                name: "hst".into(),
+                rates: vec![rate(3, "GST", 50_000), rate(4, "PST", 70_000)],
+            },
         ])
         .unwrap()
     }
@@ -264,7 +269,10 @@ mod tests {
     fn exclusive_two_component_class() {
         let lines = [Taxable { amount: 1000, class: TaxClassId(3) }];
         let t = compute(&lines, &table(), PriceMode::TaxExclusive, TaxRounding::PerLine).unwrap();
-        assert_eq!(t.by_rate.iter().map(|r| (r.code.as_str(), r.tax)).collect::<Vec<_>>(), vec![("GST", 50), ("PST", 70)]);
+        assert_eq!(
+            t.by_rate.iter().map(|r| (r.code.as_str(), r.tax)).collect::<Vec<_>>(),
+            vec![("GST", 50), ("PST", 70)]
+        );
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub fn settle(total: Money, tenders: &[Tender], cash_rounding: i64) -> Result<Se
                     rounding += due_in_cash - remaining;
                     change_due += change;
                     remaining = 0;
+                } else if tendered.minor() >= remaining {
+                    // Covers the exact rest but not the rest rounded up for cash: short, and not a part payment.
+                    return Err(TenderError::Insufficient { due: total, tendered: Money::new(tendered_sum, currency) });
                 } else {
                     payments.push(Payment {
                         kind: TenderKind::Cash,
@@ -196,16 +199,15 @@ pub fn settle(total: Money, tenders: &[Tender], cash_rounding: i64) -> Result<Se
             }
         }
     }
-    // A remainder smaller than half the cash increment is rounded away when cash is involved.
-    if remaining > 0 && any_cash && round_to_increment(remaining, cash_rounding) == 0 {
+    // A remainder smaller than half the cash increment is rounded away when cash is involved, unless
+    // the last tender was cash that fell short of the rest due in cash.
+    let last_is_cash = matches!(tenders.last(), Some(Tender::Cash { .. }));
+    if remaining > 0 && any_cash && !last_is_cash && round_to_increment(remaining, cash_rounding) == 0 {
         rounding -= remaining;
         remaining = 0;
     }
     if remaining > 0 {
-        return Err(TenderError::Insufficient {
-            due: total,
-            tendered: Money::new(tendered_sum, currency),
-        });
+        return Err(TenderError::Insufficient { due: total, tendered: Money::new(tendered_sum, currency) });
     }
     Ok(Settlement { payments, rounding, change_due })
 }
@@ -242,7 +244,10 @@ mod tests {
     #[test]
     fn refusals() {
         assert!(matches!(settle(eur(1000), &[card(1500)], 1), Err(TenderError::CardExceedsDue { .. })));
-        assert!(matches!(settle(eur(1000), &[Tender::Cash { tendered: eur(500) }], 1), Err(TenderError::Insufficient { .. })));
+        assert!(matches!(
+            settle(eur(1000), &[Tender::Cash { tendered: eur(500) }], 1),
+            Err(TenderError::Insufficient { .. })
+        ));
         assert!(matches!(
             settle(eur(1000), &[Tender::Cash { tendered: Money::new(1000, Currency::USD) }], 1),
             Err(TenderError::CurrencyMismatch { .. })

@@ -50,7 +50,10 @@ pub fn load_venue(conn: &Connection) -> Result<Option<VenueRow>, StoreError> {
 }
 
 pub fn insert_device(tx: &Transaction, device_id: &str, name: &str, at: i64) -> Result<(), StoreError> {
-    tx.execute("INSERT INTO device (id, device_id, name, created_at) VALUES (1, ?1, ?2, ?3)", params![device_id, name, at])?;
+    tx.execute(
+        "INSERT INTO device (id, device_id, name, created_at) VALUES (1, ?1, ?2, ?3)",
+        params![device_id, name, at],
+    )?;
     Ok(())
 }
 
@@ -63,7 +66,13 @@ pub fn insert_tax_class(tx: &Transaction, name: &str) -> Result<TaxClassId, Stor
     Ok(TaxClassId(tx.last_insert_rowid()))
 }
 
-pub fn insert_tax_rate(tx: &Transaction, class: TaxClassId, code: &str, name: &str, rate_ppm: i64) -> Result<TaxRateId, StoreError> {
+pub fn insert_tax_rate(
+    tx: &Transaction,
+    class: TaxClassId,
+    code: &str,
+    name: &str,
+    rate_ppm: i64,
+) -> Result<TaxRateId, StoreError> {
     tx.execute(
         "INSERT INTO tax_rates (class_id, code, name, rate_ppm) VALUES (?1, ?2, ?3, ?4)",
         params![class.0, code, name, rate_ppm],
@@ -80,7 +89,13 @@ pub fn load_tax_classes(conn: &Connection) -> Result<Vec<TaxClass>, StoreError> 
     }
     let mut stmt = conn.prepare("SELECT id, class_id, code, name, rate_ppm FROM tax_rates ORDER BY id")?;
     for row in stmt.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
     })? {
         let (id, class_id, code, name, rate_ppm) = row?;
         if let Some(c) = classes.iter_mut().find(|c| c.id.0 == class_id) {
@@ -101,12 +116,19 @@ pub fn insert_category(tx: &Transaction, name: &str) -> Result<CategoryId, Store
 
 pub fn product_by_name(conn: &Connection, name: &str, category: CategoryId) -> Result<Option<ProductId>, StoreError> {
     Ok(conn
-        .query_row("SELECT id FROM products WHERE name = ?1 AND category_id = ?2", params![name, category.0], |r| r.get(0))
+        .query_row("SELECT id FROM products WHERE name = ?1 AND category_id = ?2", params![name, category.0], |r| {
+            r.get(0)
+        })
         .optional()?
         .map(ProductId))
 }
 
-pub fn insert_product(tx: &Transaction, name: &str, category: CategoryId, tax_class: TaxClassId) -> Result<ProductId, StoreError> {
+pub fn insert_product(
+    tx: &Transaction,
+    name: &str,
+    category: CategoryId,
+    tax_class: TaxClassId,
+) -> Result<ProductId, StoreError> {
     tx.execute(
         "INSERT INTO products (name, category_id, tax_class_id) VALUES (?1, ?2, ?3)",
         params![name, category.0, tax_class.0],
@@ -130,7 +152,9 @@ pub struct SkuRow<'a> {
     pub barcodes: &'a [String],
 }
 
-/// Inserts or updates a SKU by code and replaces its barcodes.
+/// Inserts or updates a SKU by code and replaces its barcodes. A barcode that another SKU still
+/// holds moves to this one: the import has checked that its old owner is in the same file and gives
+/// it up, whichever row comes first (two SKUs may even swap barcodes).
 pub fn upsert_sku(tx: &Transaction, s: &SkuRow) -> Result<SkuId, StoreError> {
     let id: i64 = tx.query_row(
         "INSERT INTO skus (code, product_id, variant, price, weighed, active) VALUES (?1, ?2, ?3, ?4, ?5, 1)
@@ -141,7 +165,9 @@ pub fn upsert_sku(tx: &Transaction, s: &SkuRow) -> Result<SkuId, StoreError> {
         |r| r.get(0),
     )?;
     tx.execute("DELETE FROM barcodes WHERE sku_id = ?1", [id])?;
-    let mut stmt = tx.prepare_cached("INSERT INTO barcodes (code, sku_id) VALUES (?1, ?2)")?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO barcodes (code, sku_id) VALUES (?1, ?2) ON CONFLICT (code) DO UPDATE SET sku_id = excluded.sku_id",
+    )?;
     for b in s.barcodes {
         stmt.execute(params![b, id])?;
     }
@@ -151,7 +177,9 @@ pub fn upsert_sku(tx: &Transaction, s: &SkuRow) -> Result<SkuId, StoreError> {
 /// Which SKU code a barcode belongs to, if any.
 pub fn barcode_owner(conn: &Connection, barcode: &str) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT s.code FROM barcodes b JOIN skus s ON s.id = b.sku_id WHERE b.code = ?1", [barcode], |r| r.get(0))
+        .query_row("SELECT s.code FROM barcodes b JOIN skus s ON s.id = b.sku_id WHERE b.code = ?1", [barcode], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -208,7 +236,10 @@ pub struct StaffRow {
 }
 
 pub fn insert_staff(tx: &Transaction, name: &str, role: &str, pin_hash: &str) -> Result<i64, StoreError> {
-    tx.execute("INSERT INTO staff (name, role, pin_hash, active) VALUES (?1, ?2, ?3, 1)", params![name, role, pin_hash])?;
+    tx.execute(
+        "INSERT INTO staff (name, role, pin_hash, active) VALUES (?1, ?2, ?3, 1)",
+        params![name, role, pin_hash],
+    )?;
     Ok(tx.last_insert_rowid())
 }
 

@@ -104,7 +104,12 @@ fn random_id() -> Result<String, StoreError> {
     Ok(hex::encode(b))
 }
 
-fn open_connection(path: &Path, keys: &KeyMaterial, encryption: Encryption, create: bool) -> Result<Connection, StoreError> {
+fn open_connection(
+    path: &Path,
+    keys: &KeyMaterial,
+    encryption: Encryption,
+    create: bool,
+) -> Result<Connection, StoreError> {
     let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     if create {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -173,7 +178,11 @@ impl Store {
         Self::create_with(dir, secrets, Encryption::Off).map(|(s, _)| s)
     }
 
-    fn create_with(dir: &Path, secrets: &dyn SecretStore, encryption: Encryption) -> Result<(Store, RecoverySecret), StoreError> {
+    fn create_with(
+        dir: &Path,
+        secrets: &dyn SecretStore,
+        encryption: Encryption,
+    ) -> Result<(Store, RecoverySecret), StoreError> {
         let db_path = dir.join(DB_FILE);
         if dir.join(META_FILE).exists() || db_path.exists() {
             return Err(StoreError::AlreadyInitialised { dir: dir.to_owned() });

@@ -10,7 +10,9 @@ pub enum StoreError {
         "the credential store has no key for this register's database; if the key was lost, restore it with `posctl recover` and the recovery secret shown at initialisation"
     )]
     KeyMissing,
-    #[error("the key in the credential store does not open {path}: the key is wrong or the file is not a register database")]
+    #[error(
+        "the key in the credential store does not open {path}: the key is wrong or the file is not a register database"
+    )]
     WrongKeyOrNotOurs { path: PathBuf },
     #[error("{path} is an unencrypted SQLite file, not a register database")]
     PlainSqliteFile { path: PathBuf },

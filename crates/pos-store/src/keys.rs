@@ -223,7 +223,11 @@ impl RecoverySecret {
         let ct = cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: store_id.as_bytes() })
             .map_err(|_| StoreError::Random("encryption failed".into()))?;
-        Ok(WrappedKeys { scheme: "sha256-chacha20poly1305-v1".into(), nonce: hex::encode(nonce), ciphertext: hex::encode(ct) })
+        Ok(WrappedKeys {
+            scheme: "sha256-chacha20poly1305-v1".into(),
+            nonce: hex::encode(nonce),
+            ciphertext: hex::encode(ct),
+        })
     }
 
     pub fn unwrap(&self, store_id: &str, wrapped: &WrappedKeys) -> Result<KeyMaterial, StoreError> {

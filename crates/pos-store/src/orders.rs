@@ -26,7 +26,10 @@ pub fn next_counter(tx: &Transaction, name: &str) -> Result<i64, StoreError> {
 pub enum OrderOutcome<'a> {
     Paid(&'a Settlement),
     /// An order voided before it was paid: kept for the record, no receipt number.
-    VoidedUnpaid { reason: &'a str, by: i64 },
+    VoidedUnpaid {
+        reason: &'a str,
+        by: i64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +56,9 @@ fn discount_text(d: Option<Discount>) -> Option<String> {
 pub fn insert_order(tx: &Transaction, o: &NewOrder) -> Result<(i64, Option<i64>), StoreError> {
     let p = o.order;
     let (status, receipt_no, paid_at, rounding, change, void) = match o.outcome {
-        OrderOutcome::Paid(s) => ("paid", Some(next_counter(tx, "receipt")?), Some(o.at), s.rounding, s.change_due, None),
+        OrderOutcome::Paid(s) => {
+            ("paid", Some(next_counter(tx, "receipt")?), Some(o.at), s.rounding, s.change_due, None)
+        }
         OrderOutcome::VoidedUnpaid { reason, by } => ("voided", None, None, 0, 0, Some((reason, by))),
     };
     tx.prepare_cached(
@@ -222,9 +227,16 @@ pub fn payments_by_kind(conn: &Connection, order_id: i64) -> Result<Vec<(TenderK
 }
 
 /// What a refund needs to know about a paid order.
-pub fn load_refundable(conn: &Connection, order_id: i64, currency: Currency, price_mode: PriceMode) -> Result<RefundableOrder, StoreError> {
+pub fn load_refundable(
+    conn: &Connection,
+    order_id: i64,
+    currency: Currency,
+    price_mode: PriceMode,
+) -> Result<RefundableOrder, StoreError> {
     let (rounding, refunded_total): (i64, i64) =
-        conn.query_row("SELECT rounding, refunded_total FROM orders WHERE id = ?1", [order_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        conn.query_row("SELECT rounding, refunded_total FROM orders WHERE id = ?1", [order_id], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
     let mut lines: Vec<PaidLine> = Vec::new();
     let mut stmt = conn.prepare_cached(
         "SELECT line_no, qty, amount, refunded_qty, refunded_amount FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
@@ -262,13 +274,10 @@ pub fn load_refundable(conn: &Connection, order_id: i64, currency: Currency, pri
         let kind = TenderKind::parse(&r.get::<_, String>(1)?).unwrap_or(TenderKind::Cash);
         let last4: Option<String> = r.get(4)?;
         let card = match last4 {
-            Some(l4) => CardAuthorization::new(
-                &l4,
-                &r.get::<_, String>(5)?,
-                &r.get::<_, String>(6)?,
-                &r.get::<_, String>(7)?,
-            )
-            .ok(),
+            Some(l4) => {
+                CardAuthorization::new(&l4, &r.get::<_, String>(5)?, &r.get::<_, String>(6)?, &r.get::<_, String>(7)?)
+                    .ok()
+            }
             None => None,
         };
         payments.push(PaidPayment { seq: r.get(0)?, kind, amount: r.get(2)?, refunded: r.get(3)?, card });
@@ -352,4 +361,44 @@ pub fn insert_refund(tx: &Transaction, n: &NewRefund) -> Result<(i64, i64), Stor
         return Err(StoreError::Integrity("refund exceeds what was paid".into()));
     }
     Ok((refund_id, receipt_no))
+}
+
+/// Checks that receipt numbers and outbox sequence numbers have no gaps and agree with their
+/// counters. Returns a description of each problem found; empty when all is well.
+pub fn sequence_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut problems = Vec::new();
+    let (n, max): (i64, i64) = conn.query_row(
+        "SELECT count(*), coalesce(max(n), 0) FROM (
+             SELECT receipt_no AS n FROM orders WHERE receipt_no IS NOT NULL
+             UNION ALL SELECT receipt_no FROM refunds)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if n != max {
+        problems.push(format!("receipt numbers have gaps: {n} receipts, highest number {max}"));
+    }
+    let (n, min, max): (i64, i64, i64) =
+        conn.query_row("SELECT count(*), coalesce(min(seq), 1), coalesce(max(seq), 0) FROM outbox", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    if n != max - min + 1 {
+        problems.push(format!("outbox sequence has gaps: {n} records between {min} and {max}"));
+    }
+    for (name, highest) in [("receipt", None::<i64>), ("outbox", Some(max))] {
+        let next: Option<i64> =
+            conn.query_row("SELECT next FROM counters WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        let highest = match highest {
+            Some(h) => h,
+            None => conn.query_row(
+                "SELECT coalesce(max(n), 0) FROM (SELECT receipt_no AS n FROM orders UNION ALL SELECT receipt_no FROM refunds)",
+                [],
+                |r| r.get(0),
+            )?,
+        };
+        if next.unwrap_or(1) != highest + 1 {
+            problems
+                .push(format!("{name} counter is at {} but the highest number used is {highest}", next.unwrap_or(1)));
+        }
+    }
+    Ok(problems)
 }

@@ -30,7 +30,9 @@ pub fn append(tx: &Transaction, op_id: &str, kind: &str, payload: &[u8], at: i64
 
 /// How many records wait for the cloud, and when the oldest was written.
 pub fn depth(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
-    Ok(conn.query_row("SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    Ok(conn.query_row("SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL", [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?)
 }
 
 /// Unacknowledged records in sequence order.

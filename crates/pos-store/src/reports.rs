@@ -45,7 +45,13 @@ pub fn feed_sales(conn: &Connection, scope: Scope, totals: &mut SalesTotals) -> 
          FROM orders o WHERE {o} AND o.status = 'paid'"
     ))?;
     let f = stmt.query_row(p.clone(), |row| {
-        Ok(SaleFigures { orders: row.get(0)?, gross: row.get(1)?, discounts: row.get(2)?, total: row.get(3)?, rounding: row.get(4)? })
+        Ok(SaleFigures {
+            orders: row.get(0)?,
+            gross: row.get(1)?,
+            discounts: row.get(2)?,
+            total: row.get(3)?,
+            rounding: row.get(4)?,
+        })
     })?;
     totals.add_sales(f);
 
@@ -101,7 +107,13 @@ pub fn feed_sales(conn: &Connection, scope: Scope, totals: &mut SalesTotals) -> 
 }
 
 /// Quantity and net (after discounts, without tax) per product; refunds subtract.
-pub fn feed_item_mix(conn: &Connection, from: &str, to: &str, prices_include_tax: bool, mix: &mut ItemMixTotals) -> Result<(), StoreError> {
+pub fn feed_item_mix(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    prices_include_tax: bool,
+    mix: &mut ItemMixTotals,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT coalesce(c.name, '(none)'), l.product_id, coalesce(p.name, min(l.name)), sum(l.qty),
                 sum(l.amount - CASE WHEN ?3 THEN l.tax ELSE 0 END)

@@ -20,8 +20,7 @@ pub struct ShiftRow {
     pub count_json: Option<String>,
 }
 
-const SHIFT_COLUMNS: &str =
-    "id, uuid, opened_at, opened_by, business_day, float, closed_at, closed_by, expected_cash, counted_cash, count_json";
+const SHIFT_COLUMNS: &str = "id, uuid, opened_at, opened_by, business_day, float, closed_at, closed_by, expected_cash, counted_cash, count_json";
 
 fn shift_row(r: &rusqlite::Row) -> rusqlite::Result<ShiftRow> {
     Ok(ShiftRow {
@@ -39,7 +38,14 @@ fn shift_row(r: &rusqlite::Row) -> rusqlite::Result<ShiftRow> {
     })
 }
 
-pub fn open_shift(tx: &Transaction, uuid: &str, at: i64, by: i64, business_day: &str, float: i64) -> Result<i64, StoreError> {
+pub fn open_shift(
+    tx: &Transaction,
+    uuid: &str,
+    at: i64,
+    by: i64,
+    business_day: &str,
+    float: i64,
+) -> Result<i64, StoreError> {
     tx.execute(
         "INSERT INTO shifts (uuid, opened_at, opened_by, business_day, float) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![uuid, at, by, business_day, float],
@@ -101,26 +107,33 @@ pub fn close_shift(
     Ok(())
 }
 
-pub fn insert_cash_movement(
-    tx: &Transaction,
-    uuid: &str,
-    shift_id: i64,
-    kind: CashMovementKind,
-    amount: i64,
-    reason: &str,
-    staff_id: i64,
-    at: i64,
-) -> Result<(), StoreError> {
+/// A paid-in or paid-out as written.
+#[derive(Debug, Clone)]
+pub struct NewCashMovement<'a> {
+    pub uuid: &'a str,
+    pub shift_id: i64,
+    pub kind: CashMovementKind,
+    pub amount: i64,
+    pub reason: &'a str,
+    pub staff_id: i64,
+    pub at: i64,
+}
+
+pub fn insert_cash_movement(tx: &Transaction, m: &NewCashMovement) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO cash_movements (uuid, shift_id, kind, amount, reason, staff_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![uuid, shift_id, kind.as_str(), amount, reason, staff_id, at],
+        params![m.uuid, m.shift_id, m.kind.as_str(), m.amount, m.reason, m.staff_id, m.at],
     )?;
     Ok(())
 }
 
 /// (kind, amount, reason, at) of a shift's paid-ins and paid-outs, oldest first.
-pub fn cash_movements(conn: &Connection, shift_id: i64) -> Result<Vec<(CashMovementKind, i64, String, i64)>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT kind, amount, reason, at FROM cash_movements WHERE shift_id = ?1 ORDER BY at, id")?;
+pub fn cash_movements(
+    conn: &Connection,
+    shift_id: i64,
+) -> Result<Vec<(CashMovementKind, i64, String, i64)>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT kind, amount, reason, at FROM cash_movements WHERE shift_id = ?1 ORDER BY at, id")?;
     let rows = stmt.query_map([shift_id], |r| {
         Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
     })?;

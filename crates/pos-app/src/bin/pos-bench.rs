@@ -1,0 +1,202 @@
+//! Benchmarks of the register's hot paths. Prints `bench <name> <value> <unit>` lines.
+//!
+//! Run with `cargo xtask bench`. Every figure goes through the façade, as the register would.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pos_app::demo::{self, DemoRng};
+use pos_app::pos_core::money::{Money, Quantity};
+use pos_app::pos_core::tender::Tender;
+use pos_app::{CatalogRow, ItemRef, MemorySecretStore, Register, Session, SystemClock};
+
+fn bench(name: &str, value: u128, unit: &str) {
+    println!("bench {name} {value} {unit}");
+}
+
+fn percentile(samples: &mut [Duration], pct: usize) -> Duration {
+    samples.sort_unstable();
+    let i = (samples.len() * pct / 100).min(samples.len() - 1);
+    samples[i]
+}
+
+fn sign_in(reg: &Register, role: &str) -> Session {
+    let staff = demo::demo_staff();
+    let who = staff.iter().find(|s| s.role == role).expect("demo role");
+    let id = reg.staff().into_iter().find(|s| s.name == who.name).expect("demo staff").id;
+    reg.sign_in(id, &who.pin).expect("demo PIN")
+}
+
+/// Times `pay` for `n` typical three-line cash sales. Returns the per-sale commit durations.
+fn sale_commits(reg: &mut Register, n: usize) -> Vec<Duration> {
+    let cashier = sign_in(reg, "cashier");
+    if reg.current_shift().expect("shift").is_none() {
+        reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("open shift");
+    }
+    let codes: Vec<String> = reg.catalog().skus().iter().filter(|s| !s.weighed).map(|s| s.code.clone()).collect();
+    let mut rng = DemoRng::new(42);
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let order = reg.open_order(&cashier).expect("order");
+        for _ in 0..3 {
+            let code = &codes[rng.below(codes.len() as u64) as usize];
+            reg.add_item(&cashier, &order, ItemRef::Code(code), Quantity::ONE).expect("add");
+        }
+        let due = reg.order_view(&order).expect("view").total;
+        let cash = Tender::Cash { tendered: Money::new(due.minor() + 500, due.currency()) };
+        let start = Instant::now();
+        reg.pay(&cashier, &order, &[cash]).expect("pay");
+        times.push(start.elapsed());
+    }
+    times
+}
+
+fn catalog_rows(n: usize) -> Vec<CatalogRow> {
+    let words = [
+        "Oat", "Milk", "Dark", "Roast", "Vanilla", "Latte", "Bean", "Honey", "Almond", "Berry", "Ginger", "Lemon",
+        "Spiced", "Crème", "Brûlée", "Tea", "Mocha", "Salted", "Caramel", "Cocoa", "Maple", "Walnut", "Cherry",
+        "Peach", "Mint",
+    ];
+    let categories = ["Pantry", "Drinks", "Bakery", "Household", "Gifts", "Snacks", "Frozen", "Dairy"];
+    let mut rng = DemoRng::new(100);
+    (0..n)
+        .map(|i| {
+            let name = format!(
+                "{} {} {} {}",
+                rng.pick(&words),
+                rng.pick(&words),
+                rng.pick(&words),
+                i / 4 // four variants per product
+            );
+            CatalogRow {
+                line: i + 2,
+                sku: format!("BULK-{i:06}"),
+                product: name,
+                variant: ["small", "medium", "large", "family"][i % 4].into(),
+                category: categories[i % categories.len()].into(),
+                price: format!("{}.{:02}", 1 + rng.below(40), rng.below(100)),
+                tax_class: if i % 3 == 0 { "standard".into() } else { "reduced".into() },
+                barcodes: vec![demo::ean13(200_000_000_000 + i as u64)],
+                weighed: false,
+                unreadable: None,
+            }
+        })
+        .collect()
+}
+
+fn main() {
+    let secrets = MemorySecretStore::default();
+    let clock = Arc::new(SystemClock);
+    let tmp = tempfile::tempdir().expect("temp dir");
+
+    // Sale commits, encrypted and plain, same schema and durability (synchronous = FULL).
+    let sales = 3000;
+    let enc_dir = tmp.path().join("encrypted");
+    let (mut reg, _) = demo::init_demo(&enc_dir, &secrets, clock.clone()).expect("init");
+    sale_commits(&mut reg, 200); // warm-up
+    let mut enc = sale_commits(&mut reg, sales);
+    drop(reg);
+    let plain_dir = tmp.path().join("plain");
+    let mut plain_reg = Register::init_unencrypted_for_benchmark(
+        &plain_dir,
+        &secrets,
+        &demo::demo_venue(),
+        &demo::demo_staff(),
+        &demo::demo_catalog(),
+        clock.clone(),
+    )
+    .expect("plain init");
+    sale_commits(&mut plain_reg, 200);
+    let mut plain = sale_commits(&mut plain_reg, sales);
+    drop(plain_reg);
+    let enc_p99 = percentile(&mut enc, 99);
+    let plain_p99 = percentile(&mut plain, 99);
+    bench("sale_commit_p50_us", percentile(&mut enc, 50).as_micros(), "us");
+    bench("sale_commit_p99_us", enc_p99.as_micros(), "us");
+    bench("sale_commit_plain_p50_us", percentile(&mut plain, 50).as_micros(), "us");
+    bench("sale_commit_plain_p99_us", plain_p99.as_micros(), "us");
+    bench("sale_commit_p99_encrypted_vs_plain_pct", enc_p99.as_nanos() * 100 / plain_p99.as_nanos().max(1), "pct");
+
+    // A store with 100,000 SKUs.
+    let big_dir = tmp.path().join("catalog-100k");
+    let (mut reg, _) = demo::init_demo(&big_dir, &secrets, clock.clone()).expect("init");
+    let rows = catalog_rows(100_000 - reg.catalog().len());
+    reg.import_catalog(&rows).expect("import");
+    drop(reg);
+    let mut opens = Vec::new();
+    let mut reg = None;
+    for _ in 0..5 {
+        drop(reg.take());
+        let start = Instant::now();
+        let r = Register::open(&big_dir, &secrets, clock.clone()).expect("open");
+        opens.push(start.elapsed());
+        reg = Some(r);
+    }
+    let reg = reg.expect("opened");
+    assert!(reg.catalog().len() >= 100_000);
+    bench("catalog_open_100k_ms", percentile(&mut opens, 50).as_millis(), "ms");
+
+    let mut rng = DemoRng::new(9);
+    let names: Vec<String> = reg.catalog().skus().iter().map(|s| s.product_name.clone()).collect();
+    let mut searches = Vec::new();
+    for _ in 0..2000 {
+        let name = &names[rng.below(names.len() as u64) as usize];
+        let chars: Vec<char> = name.chars().collect();
+        let len = 3 + rng.below(3) as usize;
+        let at = rng.below(chars.len().saturating_sub(len).max(1) as u64) as usize;
+        let fragment: String = chars[at..(at + len).min(chars.len())].iter().collect();
+        let start = Instant::now();
+        let hits = reg.search(&fragment, 20);
+        searches.push(start.elapsed());
+        std::hint::black_box(hits);
+    }
+    bench("catalog_search_100k_p99_us", percentile(&mut searches, 99).as_micros(), "us");
+
+    let barcodes: Vec<String> = reg.catalog().skus().iter().filter_map(|s| s.barcodes.first().cloned()).collect();
+    let mut lookups = Vec::new();
+    for _ in 0..20_000 {
+        let b = &barcodes[rng.below(barcodes.len() as u64) as usize];
+        let start = Instant::now();
+        let hit = reg.lookup_barcode(b).expect("known barcode");
+        lookups.push(start.elapsed());
+        std::hint::black_box(hit);
+    }
+    bench("barcode_lookup_100k_p99_us", percentile(&mut lookups, 99).as_micros(), "us");
+    drop(reg);
+
+    // A Z report over a shift with 1,000,000 order lines (250,000 four-line sales).
+    let z_dir = tmp.path().join("z-1m");
+    let (mut reg, _) = demo::init_demo(&z_dir, &secrets, clock.clone()).expect("init");
+    let cashier = sign_in(&reg, "cashier");
+    reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("shift");
+    let seed_start = Instant::now();
+    for _ in 0..10 {
+        reg.seed_sales_for_benchmark(&cashier, 25_000, 4).expect("seed");
+    }
+    eprintln!("seeded 1,000,000 lines in {} s", seed_start.elapsed().as_secs());
+    let x = reg.x_report().expect("x report");
+    let count = count_for(reg.currency().denominations(), x.cash.expected.minor());
+    reg.close_shift(&cashier, &count).expect("close");
+    drop(reg);
+    let reg = Register::open(&z_dir, &secrets, clock).expect("open");
+    let mut zs = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let z = reg.z_report(None).expect("z report");
+        zs.push(start.elapsed());
+        assert_eq!(z.summary.order_count, 250_000);
+    }
+    bench("z_report_1m_lines_ms", percentile(&mut zs, 50).as_millis(), "ms");
+}
+
+fn count_for(denominations: &[i64], amount: i64) -> Vec<(i64, i64)> {
+    let mut left = amount;
+    let mut out = Vec::new();
+    for &d in denominations {
+        if left / d > 0 {
+            out.push((d, left / d));
+            left %= d;
+        }
+    }
+    out
+}
