@@ -50,6 +50,7 @@ CREATE TABLE products (
     category_id INTEGER NOT NULL REFERENCES categories (id),
     tax_class_id INTEGER NOT NULL REFERENCES tax_classes (id)
 );
+CREATE INDEX products_by_name ON products (category_id, name);
 
 CREATE TABLE skus (
     id INTEGER PRIMARY KEY,

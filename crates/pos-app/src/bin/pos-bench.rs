@@ -85,21 +85,36 @@ fn catalog_rows(n: usize) -> Vec<CatalogRow> {
 }
 
 fn main() {
+    // `pos-bench [sale] [catalog] [z]` runs only the named groups; no argument runs all.
+    let groups: Vec<String> = std::env::args().skip(1).collect();
+    let want = |g: &str| groups.is_empty() || groups.iter().any(|a| a == g);
     let secrets = MemorySecretStore::default();
     let clock = Arc::new(SystemClock);
     let tmp = tempfile::tempdir().expect("temp dir");
 
-    // Sale commits, encrypted and plain, same schema and durability (synchronous = FULL).
-    let sales = 3000;
+    if want("sale") {
+        sale_group(&tmp, &secrets, &clock);
+    }
+    if want("catalog") {
+        catalog_group(&tmp, &secrets, &clock);
+    }
+    if want("z") {
+        z_group(&tmp, &secrets, clock);
+    }
+}
+
+/// Sale commits, encrypted and plain, same schema and durability (synchronous = FULL).
+fn sale_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &Arc<SystemClock>) {
+    let sales: usize = std::env::var("POS_BENCH_SALES").ok().and_then(|v| v.parse().ok()).unwrap_or(3000);
     let enc_dir = tmp.path().join("encrypted");
-    let (mut reg, _) = demo::init_demo(&enc_dir, &secrets, clock.clone()).expect("init");
+    let (mut reg, _) = demo::init_demo(&enc_dir, secrets, clock.clone()).expect("init");
     sale_commits(&mut reg, 200); // warm-up
     let mut enc = sale_commits(&mut reg, sales);
     drop(reg);
     let plain_dir = tmp.path().join("plain");
     let mut plain_reg = Register::init_unencrypted_for_benchmark(
         &plain_dir,
-        &secrets,
+        secrets,
         &demo::demo_venue(),
         &demo::demo_staff(),
         &demo::demo_catalog(),
@@ -116,10 +131,12 @@ fn main() {
     bench("sale_commit_plain_p50_us", percentile(&mut plain, 50).as_micros(), "us");
     bench("sale_commit_plain_p99_us", plain_p99.as_micros(), "us");
     bench("sale_commit_p99_encrypted_vs_plain_pct", enc_p99.as_nanos() * 100 / plain_p99.as_nanos().max(1), "pct");
+}
 
-    // A store with 100,000 SKUs.
+/// A store with 100,000 SKUs: open, search, barcode lookup.
+fn catalog_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &Arc<SystemClock>) {
     let big_dir = tmp.path().join("catalog-100k");
-    let (mut reg, _) = demo::init_demo(&big_dir, &secrets, clock.clone()).expect("init");
+    let (mut reg, _) = demo::init_demo(&big_dir, secrets, clock.clone()).expect("init");
     let rows = catalog_rows(100_000 - reg.catalog().len());
     reg.import_catalog(&rows).expect("import");
     drop(reg);
@@ -128,7 +145,7 @@ fn main() {
     for _ in 0..5 {
         drop(reg.take());
         let start = Instant::now();
-        let r = Register::open(&big_dir, &secrets, clock.clone()).expect("open");
+        let r = Register::open(&big_dir, secrets, clock.clone()).expect("open");
         opens.push(start.elapsed());
         reg = Some(r);
     }
@@ -163,10 +180,12 @@ fn main() {
     }
     bench("barcode_lookup_100k_p99_us", percentile(&mut lookups, 99).as_micros(), "us");
     drop(reg);
+}
 
-    // A Z report over a shift with 1,000,000 order lines (250,000 four-line sales).
+/// A Z report over a shift with 1,000,000 order lines (250,000 four-line sales).
+fn z_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: Arc<SystemClock>) {
     let z_dir = tmp.path().join("z-1m");
-    let (mut reg, _) = demo::init_demo(&z_dir, &secrets, clock.clone()).expect("init");
+    let (mut reg, _) = demo::init_demo(&z_dir, secrets, clock.clone()).expect("init");
     let cashier = sign_in(&reg, "cashier");
     reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("shift");
     let seed_start = Instant::now();
@@ -178,7 +197,7 @@ fn main() {
     let count = count_for(reg.currency().denominations(), x.cash.expected.minor());
     reg.close_shift(&cashier, &count).expect("close");
     drop(reg);
-    let reg = Register::open(&z_dir, &secrets, clock).expect("open");
+    let reg = Register::open(&z_dir, secrets, clock).expect("open");
     let mut zs = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
