@@ -7,8 +7,9 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// Debian packages the tests need: a Secret Service for the credential store.
-const TEST_PACKAGES: &[&str] = &["gnome-keyring", "dbus-x11", "libsecret-tools"];
+/// Debian packages the project needs: a C toolchain and Perl to build SQLCipher and OpenSSL from
+/// source, and a Secret Service (GNOME Keyring on a private D-Bus) for the credential store.
+const PACKAGES: &[&str] = &["build-essential", "perl", "gnome-keyring", "dbus-x11", "libsecret-tools"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -88,7 +89,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 }
 
 fn setup() -> Result<()> {
-    apt_install(TEST_PACKAGES)
+    apt_install(PACKAGES)
 }
 
 /// Runs `script` in a private D-Bus session with a freshly unlocked GNOME Keyring whose data lives
@@ -119,7 +120,7 @@ fn secret_service_answers() -> bool {
 }
 
 fn demo(root: &Path, args: &[String]) -> Result<()> {
-    apt_install(TEST_PACKAGES)?;
+    apt_install(PACKAGES)?;
     run(Command::new("cargo").args(["build", "--release", "-p", "pos-cli"]))?;
     let posctl = root.join("target/release/posctl");
     let dir = match args.iter().position(|a| a == "--dir") {
@@ -145,18 +146,51 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
 }
 
 fn test(root: &Path) -> Result<()> {
-    apt_install(TEST_PACKAGES)?;
+    apt_install(PACKAGES)?;
     run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
     run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     // Every test runs inside its own D-Bus session with a throw-away keyring, so the credential
     // store tests use the real Secret Service and leave nothing behind.
     let keyring = tempdir(root, "test-keyring")?;
-    let result = run(&mut with_secret_service("cargo test --workspace --all-targets", &keyring, false));
+    let result = run_counting_tests(&mut with_secret_service("cargo test --workspace --all-targets", &keyring, false));
     let _ = std::fs::remove_dir_all(&keyring);
     result
 }
 
+/// Runs the test command, passing its output through, and closes with one line that sums every
+/// test binary's result, so a reader (or CI) sees at once how many tests ran.
+fn run_counting_tests(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    eprintln!("$ {}", show(cmd));
+    let mut child = cmd.stdout(Stdio::piped()).spawn().with_context(|| format!("cannot run {}", show(cmd)))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    let stdout = child.stdout.take().context("test output")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| {
+                rest.split(';')
+                    .find_map(|part| part.trim().strip_suffix(word)?.split_whitespace().last()?.parse::<u64>().ok())
+            };
+            passed += count("passed").unwrap_or(0);
+            failed += count("failed").unwrap_or(0);
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")?;
+    }
+    let status = child.wait()?;
+    println!("tests: {passed} passed, {failed} failed");
+    if !status.success() || failed > 0 {
+        bail!("tests failed ({status})");
+    }
+    if passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
 fn bench(args: &[String]) -> Result<()> {
+    apt_install(PACKAGES)?;
     let mut c = Command::new("cargo");
     c.args(["run", "--release", "--quiet", "-p", "pos-app", "--features", "test-support", "--bin", "pos-bench", "--"]);
     c.args(args);
