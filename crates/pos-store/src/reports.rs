@@ -23,6 +23,15 @@ impl Scope<'_> {
         }
     }
 
+    /// The same condition written so that SQLite does not pick an index for it (unary `+`), for
+    /// queries that already walk a row-id range.
+    fn filter_unindexed(&self, alias: &str) -> String {
+        match self {
+            Scope::Shift(_) => format!("+{alias}.shift_id = ?1"),
+            Scope::Days(_, _) => format!("+{alias}.business_day BETWEEN ?1 AND ?2"),
+        }
+    }
+
     fn params(&self) -> Vec<rusqlite::types::Value> {
         match *self {
             Scope::Shift(id) => vec![id.into()],
@@ -35,50 +44,116 @@ fn kind(s: &str) -> TenderKind {
     TenderKind::parse(s).unwrap_or(TenderKind::Cash)
 }
 
+/// Feeds a scope's sales, voids and refunds into `totals`.
+///
+/// A register writes orders one after another, so the orders of a shift or a day occupy one
+/// contiguous range of row ids. Taxes and payments are therefore summed by scanning that range
+/// (sequential pages, no per-order lookups), and the few orders inside the range that do not
+/// belong (voided, or of another scope) are subtracted again. The result is exact whatever the
+/// layout; the range only makes it fast.
 pub fn feed_sales(conn: &Connection, scope: Scope, totals: &mut SalesTotals) -> Result<(), StoreError> {
     let p = scope.params();
-    let p = rusqlite::params_from_iter(p.iter());
+    let n = p.len();
     let o = scope.filter("o");
     let r = scope.filter("r");
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT count(*), coalesce(sum(subtotal), 0), coalesce(sum(discount_total), 0), coalesce(sum(total), 0), coalesce(sum(rounding), 0)
-         FROM orders o WHERE {o} AND o.status = 'paid'"
-    ))?;
-    let f = stmt.query_row(p.clone(), |row| {
-        Ok(SaleFigures {
-            orders: row.get(0)?,
-            gross: row.get(1)?,
-            discounts: row.get(2)?,
-            total: row.get(3)?,
-            rounding: row.get(4)?,
-        })
-    })?;
-    totals.add_sales(f);
+    let in_scope = scope.filter_unindexed("o");
 
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT count(*), coalesce(sum(total), 0) FROM orders o WHERE {o} AND o.status = 'voided'"
-    ))?;
-    let (n, v): (i64, i64) = stmt.query_row(p.clone(), |row| Ok((row.get(0)?, row.get(1)?)))?;
-    totals.add_voids(n, v);
+    let mut stmt = conn.prepare_cached(&format!("SELECT min(o.id), max(o.id) FROM orders o WHERE {o}"))?;
+    let (lo, hi): (Option<i64>, Option<i64>) =
+        stmt.query_row(rusqlite::params_from_iter(p.iter()), |row| Ok((row.get(0)?, row.get(1)?)))?;
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        let mut ranged = p.clone();
+        ranged.push(lo.into());
+        ranged.push(hi.into());
+        let args = || rusqlite::params_from_iter(ranged.iter());
+        let range = format!("BETWEEN ?{} AND ?{}", n + 1, n + 2);
 
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.code, t.rate_ppm, sum(t.base), sum(t.tax) FROM orders o JOIN order_taxes t ON t.order_id = o.id
-         WHERE {o} AND o.status = 'paid' GROUP BY t.code, t.rate_ppm"
-    ))?;
-    let mut rows = stmt.query(p.clone())?;
-    while let Some(row) = rows.next()? {
-        totals.add_tax(Flow::Sale, &row.get::<_, String>(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        // One pass over the orders in the range: paid sales of the scope are summed, voided ones
+        // counted, and every order that is not a paid sale of the scope is remembered.
+        let mut sale = SaleFigures::default();
+        let (mut void_count, mut voided) = (0i64, 0i64);
+        let mut outsiders: Vec<i64> = Vec::new();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT o.id, {in_scope}, o.status = 'paid', o.subtotal, o.discount_total, o.total, o.rounding
+             FROM orders o WHERE o.id {range}"
+        ))?;
+        let mut rows = stmt.query(args())?;
+        while let Some(row) = rows.next()? {
+            let (id, mine, paid): (i64, bool, bool) = (row.get(0)?, row.get(1)?, row.get(2)?);
+            if mine && paid {
+                sale.orders += 1;
+                sale.gross += row.get::<_, i64>(3)?;
+                sale.discounts += row.get::<_, i64>(4)?;
+                sale.total += row.get::<_, i64>(5)?;
+                sale.rounding += row.get::<_, i64>(6)?;
+            } else {
+                if mine {
+                    void_count += 1;
+                    voided += row.get::<_, i64>(5)?;
+                }
+                outsiders.push(id);
+            }
+        }
+        totals.add_sales(sale);
+        totals.add_voids(void_count, voided);
+
+        // Tax: sum the whole range per (rate, percentage), then take the outsiders back out.
+        let mut sums: Vec<(i64, i64, i64, i64)> = Vec::new(); // rate_id, rate_ppm, base, tax
+        let mut add =
+            |rate: i64, ppm: i64, base: i64, tax: i64| match sums.iter_mut().find(|s| s.0 == rate && s.1 == ppm) {
+                Some(s) => {
+                    s.2 += base;
+                    s.3 += tax;
+                }
+                None => sums.push((rate, ppm, base, tax)),
+            };
+        let mut stmt = conn
+            .prepare_cached(&format!("SELECT rate_id, rate_ppm, base, tax FROM order_taxes WHERE order_id {range}"))?;
+        let mut rows = stmt.query(args())?;
+        while let Some(row) = rows.next()? {
+            add(row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+        }
+        let mut stmt =
+            conn.prepare_cached("SELECT rate_id, rate_ppm, base, tax FROM order_taxes WHERE order_id = ?1")?;
+        for id in &outsiders {
+            let mut rows = stmt.query([id])?;
+            while let Some(row) = rows.next()? {
+                add(row.get(0)?, row.get(1)?, -row.get::<_, i64>(2)?, -row.get::<_, i64>(3)?);
+            }
+        }
+        let mut code_of =
+            conn.prepare_cached("SELECT code FROM order_taxes WHERE rate_id = ?1 AND rate_ppm = ?2 LIMIT 1")?;
+        for (rate, ppm, base, tax) in sums {
+            let code: String = code_of.query_row([rate, ppm], |row| row.get(0))?;
+            totals.add_tax(Flow::Sale, &code, ppm, base, tax);
+        }
+
+        // Tenders: the kinds are a closed set (a CHECK constraint), so one pass sums both.
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT coalesce(sum(CASE WHEN kind = 'cash' THEN amount END), 0),
+                    coalesce(sum(CASE WHEN kind = 'card' THEN amount END), 0)
+             FROM payments WHERE order_id {range}"
+        ))?;
+        let (mut cash, mut card): (i64, i64) = stmt.query_row(args(), |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let mut stmt = conn.prepare_cached("SELECT kind, amount FROM payments WHERE order_id = ?1")?;
+        for id in &outsiders {
+            let mut rows = stmt.query([id])?;
+            while let Some(row) = rows.next()? {
+                match kind(&row.get::<_, String>(0)?) {
+                    TenderKind::Cash => cash -= row.get::<_, i64>(1)?,
+                    TenderKind::Card => card -= row.get::<_, i64>(1)?,
+                }
+            }
+        }
+        if cash != 0 {
+            totals.add_tender(Flow::Sale, TenderKind::Cash, cash);
+        }
+        if card != 0 {
+            totals.add_tender(Flow::Sale, TenderKind::Card, card);
+        }
     }
 
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT pm.kind, sum(pm.amount) FROM orders o JOIN payments pm ON pm.order_id = o.id
-         WHERE {o} AND o.status = 'paid' GROUP BY pm.kind"
-    ))?;
-    let mut rows = stmt.query(p.clone())?;
-    while let Some(row) = rows.next()? {
-        totals.add_tender(Flow::Sale, kind(&row.get::<_, String>(0)?), row.get(1)?);
-    }
-
+    let p = rusqlite::params_from_iter(p.iter());
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(total), 0), coalesce(sum(rounding), 0) FROM refunds r WHERE {r}"
     ))?;

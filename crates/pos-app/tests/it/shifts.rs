@@ -144,3 +144,46 @@ fn a_drawer_that_holds_more_than_expected_shows_a_positive_variance() {
     let z = f.reg.close_shift(&s, &[(5000, 1), (200, 1), (100, 1)]).expect("close");
     assert_eq!(z.cash.variance, Some(eur(0)));
 }
+
+/// Voided orders and orders of other days that sit between a scope's orders are left out of its
+/// sales, taxes and tenders (the store sums row-id ranges and subtracts such outsiders).
+#[test]
+fn reports_leave_out_voids_and_interleaved_orders_of_other_days() {
+    let mut f = demo_at(ts("2026-06-10T10:00:00Z"));
+    let jonas = cashier(&f.reg);
+    let mia = manager(&f.reg);
+    f.reg.open_shift(&jonas, eur(10_000)).expect("open");
+    let a = sell_cash(&mut f.reg, &jonas, &[("BAK-00", 1)]); // 2.50, 10 June
+    f.clock.set(ts("2026-06-09T10:00:00Z"));
+    let b = sell_card(&mut f.reg, &jonas, &[("HOT-03-0", 1)]); // 3.40, 9 June, between 10 June's orders
+    f.clock.set(ts("2026-06-10T11:00:00Z"));
+    let c = sell_cash(&mut f.reg, &jonas, &[("LUN-00", 1)]); // 5.90, 10 June
+    let d = sell_card(&mut f.reg, &jonas, &[("BAK-01", 1)]); // 2.90, then voided
+    let reg = &mut f.reg;
+    reg.void_paid_order(&mia, &OrderRef::Receipt(d.receipt_no), "rung up twice").expect("void");
+    let open = ring_up(reg, &jonas, &[("COLD-00-0", 1)]);
+    reg.void_open_order(&jonas, &open, "walked away").expect("void cart");
+
+    let day = reg.daily_summary(date("2026-06-10")).expect("daily");
+    let s = &day.summary;
+    assert_eq!(s.order_count, 2);
+    assert_eq!(s.gross, eur(250 + 590));
+    assert_eq!(s.total_collected, a.paid.checked_add(c.paid).unwrap());
+    assert_eq!(s.void_count, 2);
+    assert_eq!(s.voided, eur(290 + 220));
+    let tender = |k: TenderKind| s.tenders.iter().find(|t| t.tender == k).map(|t| t.net);
+    assert_eq!(tender(TenderKind::Cash), Some(eur(840)));
+    assert_eq!(tender(TenderKind::Card), None, "the voided card sale and 9 June's card sale are not 10 June's");
+    let tax: i64 = s.tax.iter().map(|t| t.tax.minor()).sum();
+    assert_eq!(tax, a.order.tax_total.minor() + c.order.tax_total.minor());
+
+    let before = reg.daily_summary(date("2026-06-09")).expect("daily");
+    assert_eq!(before.summary.order_count, 1);
+    assert_eq!(before.summary.total_collected, b.paid);
+    assert_eq!(before.summary.tenders.len(), 1);
+
+    let x = reg.x_report().expect("x");
+    assert_eq!(x.summary.order_count, 3);
+    assert_eq!(x.cash.cash_sales, eur(840));
+    assert_eq!(x.summary.void_count, 2);
+}
