@@ -106,6 +106,9 @@ pub struct Catalog {
     /// Folded display names, each followed by '\n', and where each starts.
     search_text: String,
     search_starts: Vec<u32>,
+    /// Every word start in `search_text` as (offset, SKU index), sorted by the text from there:
+    /// the SKUs with a word starting with a fragment are one binary search away.
+    word_starts: Vec<(u32, u32)>,
 }
 
 impl Catalog {
@@ -130,7 +133,20 @@ impl Catalog {
             }
             search_text.push('\n');
         }
-        Catalog { categories, skus, by_id, by_code, by_barcode, search_text, search_starts }
+        let hay = search_text.as_bytes();
+        let mut word_starts: Vec<(u32, u32)> = Vec::with_capacity(skus.len() * 4);
+        for (i, &start) in search_starts.iter().enumerate() {
+            let mut at = start as usize;
+            word_starts.push((start, i as u32));
+            while hay[at] != b'\n' {
+                if hay[at] == b' ' && hay[at + 1] != b' ' && hay[at + 1] != b'\n' {
+                    word_starts.push((at as u32 + 1, i as u32));
+                }
+                at += 1;
+            }
+        }
+        word_starts.sort_unstable_by(|a, b| hay[a.0 as usize..].cmp(&hay[b.0 as usize..]));
+        Catalog { categories, skus, by_id, by_code, by_barcode, search_text, search_starts, word_starts }
     }
 
     pub fn len(&self) -> usize {
@@ -165,37 +181,43 @@ impl Catalog {
         self.by_barcode.get(barcode).map(|&i| &self.skus[i as usize])
     }
 
-    /// SKUs whose name contains `fragment` (case- and accent-insensitive): names that start with it
-    /// first, then the rest, each group in catalog order; at most `limit`.
+    /// SKUs whose name contains `fragment` (case- and accent-insensitive), at most `limit`: first
+    /// those with a word starting with it, in alphabetical order of that word, then those that
+    /// contain it elsewhere, in catalog order.
     pub fn search(&self, fragment: &str, limit: usize) -> Vec<&Sku> {
         let needle = fold_for_search(fragment.trim());
         if needle.is_empty() || needle.contains('\n') || limit == 0 {
             return Vec::new();
         }
-        let mut prefix: Vec<u32> = Vec::new();
-        let mut inner: Vec<u32> = Vec::new();
-        let hay = self.search_text.as_str();
-        let mut from = 0;
-        while let Some(pos) = hay[from..].find(&needle) {
-            let at = from + pos;
-            // The SKU whose name holds this position.
-            let idx = self.search_starts.partition_point(|&s| s as usize <= at) - 1;
-            let start = self.search_starts[idx] as usize;
-            if at == start || hay.as_bytes()[at - 1] == b' ' {
-                prefix.push(idx as u32);
-            } else {
-                inner.push(idx as u32);
-            }
-            if prefix.len() >= limit {
+        let hay = self.search_text.as_bytes();
+        let n = needle.as_bytes();
+        let mut found: Vec<u32> = Vec::with_capacity(limit);
+        let first = self.word_starts.partition_point(|e| &hay[e.0 as usize..] < n);
+        for &(at, idx) in &self.word_starts[first..] {
+            if !hay[at as usize..].starts_with(n) || found.len() >= limit {
                 break;
             }
-            // Continue after this SKU's name so each SKU is listed once.
-            let next = self.search_starts.get(idx + 1).map_or(hay.len(), |&s| s as usize);
-            from = next;
+            if !found.contains(&idx) {
+                found.push(idx);
+            }
         }
-        prefix.dedup();
-        inner.retain(|i| !prefix.contains(i));
-        prefix.into_iter().chain(inner).take(limit).map(|i| &self.skus[i as usize]).collect()
+        if found.len() < limit {
+            // Fewer word-start matches than asked for: look inside words too.
+            let text = self.search_text.as_str();
+            let mut from = 0;
+            while found.len() < limit
+                && let Some(pos) = text[from..].find(needle.as_str())
+            {
+                let at = from + pos;
+                let idx = self.search_starts.partition_point(|&st| st as usize <= at) - 1;
+                if !found.contains(&(idx as u32)) {
+                    found.push(idx as u32);
+                }
+                // Continue after this SKU's name so each SKU is listed once.
+                from = self.search_starts.get(idx + 1).map_or(text.len(), |&st| st as usize);
+            }
+        }
+        found.into_iter().map(|i| &self.skus[i as usize]).collect()
     }
 }
 
@@ -240,7 +262,8 @@ mod tests {
             ],
         );
         let names = |q: &str| c.search(q, 10).iter().map(|s| s.id.0).collect::<Vec<_>>();
-        assert_eq!(names("cre"), vec![1, 2, 3]);
+        // Word starts first, alphabetically by the word: "cream", "cream cheese…", "crème…".
+        assert_eq!(names("cre"), vec![2, 3, 1]);
         assert_eq!(names("CREME"), vec![1]);
         assert_eq!(names("ream"), vec![2, 3]);
         assert_eq!(names("large"), vec![4]);
