@@ -182,8 +182,8 @@ impl Catalog {
     }
 
     /// SKUs whose name contains `fragment` (case- and accent-insensitive), at most `limit`: first
-    /// those with a word starting with it, in alphabetical order of that word, then those that
-    /// contain it elsewhere, in catalog order.
+    /// those with a word starting with it, then those that contain it elsewhere, each group in
+    /// catalog order. (When more than `limit` words start with it, the alphabetically first win.)
     pub fn search(&self, fragment: &str, limit: usize) -> Vec<&Sku> {
         let needle = fold_for_search(fragment.trim());
         if needle.is_empty() || needle.contains('\n') || limit == 0 {
@@ -201,6 +201,8 @@ impl Catalog {
                 found.push(idx);
             }
         }
+        // Among the word-start matches, the catalog's own order (small before large) reads best.
+        found.sort_unstable();
         if found.len() < limit {
             // Fewer word-start matches than asked for: look inside words too.
             let text = self.search_text.as_str();
@@ -262,8 +264,7 @@ mod tests {
             ],
         );
         let names = |q: &str| c.search(q, 10).iter().map(|s| s.id.0).collect::<Vec<_>>();
-        // Word starts first, alphabetically by the word: "cream", "cream cheese…", "crème…".
-        assert_eq!(names("cre"), vec![2, 3, 1]);
+        assert_eq!(names("cre"), vec![1, 2, 3]);
         assert_eq!(names("CREME"), vec![1]);
         assert_eq!(names("ream"), vec![2, 3]);
         assert_eq!(names("large"), vec![4]);
