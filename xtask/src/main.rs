@@ -202,3 +202,80 @@ fn tempdir(root: &Path, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }
+
+/// Tidy checks: architectural rules that are absences, verified on the dependency graph.
+#[cfg(test)]
+mod tidy {
+    use std::collections::{BTreeSet, HashMap};
+    use std::process::Command;
+
+    use serde_json::Value;
+
+    /// (package name, its normal — non-dev, non-build — dependencies by package name), for the
+    /// whole resolved graph.
+    fn normal_graph() -> HashMap<String, Vec<String>> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .current_dir(super::project_root())
+            .output()
+            .expect("cargo metadata runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let meta: Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+        let name_of: HashMap<&str, &str> = meta["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
+            .collect();
+        let mut graph = HashMap::new();
+        for node in meta["resolve"]["nodes"].as_array().unwrap() {
+            let deps = node["deps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["dep_kinds"].as_array().unwrap().iter().any(|k| k["kind"].is_null()))
+                .map(|d| name_of[d["pkg"].as_str().unwrap()].to_owned())
+                .collect();
+            graph.insert(name_of[node["id"].as_str().unwrap()].to_owned(), deps);
+        }
+        graph
+    }
+
+    fn closure(graph: &HashMap<String, Vec<String>>, root: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![root.to_owned()];
+        while let Some(p) = stack.pop() {
+            for d in graph.get(&p).into_iter().flatten() {
+                if seen.insert(d.clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn pure_crates_depend_on_no_io() {
+        let graph = normal_graph();
+        let io = ["rusqlite", "libsqlite3-sys", "keyring", "zbus", "reqwest", "tokio", "tauri", "hyper", "openssl-sys"];
+        for pure in ["pos-core", "pos-sync-protocol"] {
+            let deps = closure(&graph, pure);
+            let bad: Vec<&&str> = io.iter().filter(|c| deps.contains(**c)).collect();
+            assert!(bad.is_empty(), "{pure} must do no I/O but depends on {bad:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_store_speaks_sql() {
+        let graph = normal_graph();
+        for (pkg, deps) in &graph {
+            if pkg.starts_with("pos-") && pkg != "pos-store" {
+                assert!(
+                    !deps.iter().any(|d| d == "rusqlite"),
+                    "{pkg} depends on rusqlite directly; only pos-store may"
+                );
+            }
+        }
+    }
+}

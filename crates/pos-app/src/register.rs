@@ -298,11 +298,6 @@ impl Register {
         Ok(Register { store, venue, catalog, staff, carts: HashMap::new(), clock })
     }
 
-    #[doc(hidden)]
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     pub fn currency(&self) -> Currency {
         self.venue.currency
     }
@@ -789,7 +784,7 @@ impl Register {
             order_id: h.uuid,
             receipt_no: h.receipt_no,
             was_paid: true,
-            total: self.money(h.total + h.rounding),
+            total: self.money(h.total),
             reason,
             outbox_seq: Some(seq),
         })

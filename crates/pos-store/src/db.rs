@@ -258,13 +258,22 @@ impl Store {
         if dir.join(META_FILE).exists() || db_path.exists() {
             return Err(StoreError::AlreadyInitialised { dir: dir.to_owned() });
         }
-        fs::create_dir_all(dir).map_err(io_err(dir))?;
         let store_id = random_id()?;
         let keys = KeyMaterial::generate()?;
         let recovery = RecoverySecret::random()?;
         let meta = StoreMeta { format: 1, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
-        keys.save(secrets, &store_id)?;
+        let forget_keys = || {
+            let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
+            let _ = secrets.delete(&crate::keys::pepper_name(&store_id));
+        };
+        // The keys go to the credential store before anything touches the disk.
+        if let Err(e) = keys.save(secrets, &store_id) {
+            forget_keys();
+            return Err(e);
+        }
+        let created_dir = !dir.exists();
         let result = (|| {
+            fs::create_dir_all(dir).map_err(io_err(dir))?;
             let mut conn = open_connection(&db_path, &keys, encryption, true)?;
             migrate(&mut conn, &db_path, true)?;
             let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
@@ -281,8 +290,10 @@ impl Store {
                 for f in [DB_FILE, "register.db-wal", "register.db-shm", META_FILE] {
                     let _ = fs::remove_file(dir.join(f));
                 }
-                let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
-                let _ = secrets.delete(&crate::keys::pepper_name(&store_id));
+                if created_dir {
+                    let _ = fs::remove_dir(dir);
+                }
+                forget_keys();
                 Err(e)
             }
         }

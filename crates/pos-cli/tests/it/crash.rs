@@ -17,6 +17,7 @@ fn sigkill_at_random_moments_loses_no_returned_sale() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     init_demo(&dir);
+    #[allow(clippy::disallowed_methods)] // A fresh seed per run; it is printed for replay.
     let seed = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
     eprintln!("crash test seed {seed}");
     let mut rng = seed | 1;
