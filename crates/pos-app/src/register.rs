@@ -192,6 +192,21 @@ fn validate_setup(setup: &VenueSetup) -> AppResult<()> {
     Ok(())
 }
 
+/// Checks everything a new store will hold before anything is created.
+fn check_new_store(
+    setup: &VenueSetup,
+    staff: &[StaffSetup],
+    catalog: &[CatalogRow],
+) -> AppResult<Vec<catalog_import::ValidRow>> {
+    validate_setup(setup)?;
+    for s in staff {
+        pin::check_pin_format(&s.pin)?;
+    }
+    let currency = Currency::from_code(&setup.currency)?;
+    let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
+    catalog_import::validate(catalog, &class_names, currency, None)
+}
+
 impl Register {
     /// Creates a new encrypted store with its venue, staff and catalog. Returns the recovery secret,
     /// which is shown once and never stored in clear.
@@ -203,13 +218,7 @@ impl Register {
         catalog: &[CatalogRow],
         clock: Arc<dyn Clock>,
     ) -> AppResult<(Register, RecoverySecret)> {
-        validate_setup(setup)?;
-        for s in staff {
-            pin::check_pin_format(&s.pin)?;
-        }
-        let currency = Currency::from_code(&setup.currency)?;
-        let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
-        let rows = catalog_import::validate(catalog, &class_names, currency, None)?;
+        let rows = check_new_store(setup, staff, catalog)?;
         let (store, recovery) = Store::create(dir, secrets)?;
         Ok((Self::fill_new_store(store, setup, staff, &rows, clock)?, recovery))
     }
@@ -225,10 +234,7 @@ impl Register {
         catalog: &[CatalogRow],
         clock: Arc<dyn Clock>,
     ) -> AppResult<Register> {
-        validate_setup(setup)?;
-        let currency = Currency::from_code(&setup.currency)?;
-        let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
-        let rows = catalog_import::validate(catalog, &class_names, currency, None)?;
+        let rows = check_new_store(setup, staff, catalog)?;
         let store = Store::create_unencrypted_for_benchmark(dir, secrets)?;
         Self::fill_new_store(store, setup, staff, &rows, clock)
     }
