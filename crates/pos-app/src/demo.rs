@@ -361,27 +361,38 @@ pub struct TrafficSummary {
     pub last_day: String,
 }
 
-fn sign_in_demo(reg: &Register, role: &str) -> AppResult<Session> {
-    let staff = demo_staff();
-    let who = staff.iter().find(|s| s.role == role).ok_or_else(|| AppError::not_found(format!("no demo {role}")))?;
+/// Signs in a demo staff member by name with their demo PIN.
+pub fn sign_in_as(reg: &Register, name: &str) -> AppResult<Session> {
+    let who = demo_staff()
+        .into_iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| AppError::not_found(format!("{name} is not demo staff")))?;
     let id = reg
         .staff()
         .into_iter()
         .find(|s| s.name == who.name)
-        .ok_or_else(|| AppError::not_found(format!("demo staff member {} is missing from this store", who.name)))?
+        .ok_or_else(|| AppError::not_found(format!("demo staff member {name} is missing from this store")))?
         .id;
     reg.sign_in(id, &who.pin)
 }
 
-/// Breaks an amount into the fewest notes and coins (the demo's honest cashier counts exactly).
-fn count_for(reg: &Register, amount: i64) -> Vec<(i64, i64)> {
+/// Signs in the first demo staff member with `role`.
+pub fn sign_in_role(reg: &Register, role: &str) -> AppResult<Session> {
+    let who = demo_staff()
+        .into_iter()
+        .find(|s| s.role == role)
+        .ok_or_else(|| AppError::not_found(format!("no demo {role}")))?;
+    sign_in_as(reg, &who.name)
+}
+
+/// Breaks an amount into the fewest notes and coins: how the demo's honest cashier counts.
+pub fn exact_count(currency: pos_core::Currency, amount: i64) -> Vec<(i64, i64)> {
     let mut left = amount.max(0);
     let mut out = Vec::new();
-    for &d in reg.currency().denominations() {
-        let n = left / d;
-        if n > 0 {
-            out.push((d, n));
-            left -= n * d;
+    for &d in currency.denominations() {
+        if left / d > 0 {
+            out.push((d, left / d));
+            left %= d;
         }
     }
     out
@@ -398,13 +409,8 @@ pub fn run_traffic(
         return Err(AppError::invalid("days must be at least 1"));
     }
     let mut rng = DemoRng::new(t.seed);
-    let cashiers = [sign_in_demo(reg, "cashier")?, {
-        let staff = demo_staff();
-        let lea = &staff[3];
-        let id = reg.staff().into_iter().find(|s| s.name == lea.name).map(|s| s.id).unwrap_or(0);
-        reg.sign_in(id, &lea.pin).or_else(|_| sign_in_demo(reg, "cashier"))?
-    }];
-    let manager = sign_in_demo(reg, "manager")?;
+    let cashiers = [sign_in_as(reg, "Jonas Weber")?, sign_in_as(reg, "Lea Schmidt")?];
+    let manager = sign_in_role(reg, "manager")?;
     let rule = reg.business_day_rule().clone();
     let today = rule.day_of(clock.now());
     let first =
@@ -414,7 +420,7 @@ pub fn run_traffic(
     // A shift left open (for example by a crash) is closed first, counted as expected.
     if reg.current_shift()?.is_some() {
         let x = reg.x_report()?;
-        let count = count_for(reg, x.cash.expected.minor());
+        let count = exact_count(reg.currency(), x.cash.expected.minor());
         reg.close_shift(&manager, &count)?;
         summary.shifts_closed += 1;
     }
@@ -539,7 +545,7 @@ pub fn run_traffic(
         clock.set(local_instant(&rule, day, 20)?);
         let x = reg.x_report()?;
         let variance = if rng.chance(200) { -(rng.below(300) as i64) } else { 0 };
-        let count = count_for(reg, x.cash.expected.minor() + variance);
+        let count = exact_count(reg.currency(), x.cash.expected.minor() + variance);
         reg.close_shift(&cashier, &count)?;
         summary.shifts_closed += 1;
     }

@@ -20,13 +20,6 @@ fn percentile(samples: &mut [Duration], pct: usize) -> Duration {
     samples[i]
 }
 
-fn sign_in(reg: &Register, role: &str) -> Session {
-    let staff = demo::demo_staff();
-    let who = staff.iter().find(|s| s.role == role).expect("demo role");
-    let id = reg.staff().into_iter().find(|s| s.name == who.name).expect("demo staff").id;
-    reg.sign_in(id, &who.pin).expect("demo PIN")
-}
-
 /// A register ringing up typical three-line cash sales, timing only `pay` (the durable commit).
 struct Till {
     reg: Register,
@@ -37,7 +30,7 @@ struct Till {
 
 impl Till {
     fn new(mut reg: Register) -> Till {
-        let cashier = sign_in(&reg, "cashier");
+        let cashier = demo::sign_in_role(&reg, "cashier").expect("demo cashier");
         reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("open shift");
         let codes = reg.catalog().skus().iter().filter(|s| !s.weighed).map(|s| s.code.clone()).collect();
         Till { reg, cashier, codes, rng: DemoRng::new(42) }
@@ -195,7 +188,7 @@ fn catalog_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &A
 fn z_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: Arc<SystemClock>) {
     let z_dir = tmp.path().join("z-1m");
     let (mut reg, _) = demo::init_demo(&z_dir, secrets, clock.clone()).expect("init");
-    let cashier = sign_in(&reg, "cashier");
+    let cashier = demo::sign_in_role(&reg, "cashier").expect("demo cashier");
     reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("shift");
     let seed_start = Instant::now();
     for _ in 0..10 {
@@ -203,7 +196,7 @@ fn z_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: Arc<Syst
     }
     eprintln!("seeded 1,000,000 lines in {} s", seed_start.elapsed().as_secs());
     let x = reg.x_report().expect("x report");
-    let count = count_for(reg.currency().denominations(), x.cash.expected.minor());
+    let count = demo::exact_count(reg.currency(), x.cash.expected.minor());
     reg.close_shift(&cashier, &count).expect("close");
     drop(reg);
     let reg = Register::open(&z_dir, secrets, clock).expect("open");
@@ -215,16 +208,4 @@ fn z_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: Arc<Syst
         assert_eq!(z.summary.order_count, 250_000);
     }
     bench("z_report_1m_lines_ms", percentile(&mut zs, 50).as_millis(), "ms");
-}
-
-fn count_for(denominations: &[i64], amount: i64) -> Vec<(i64, i64)> {
-    let mut left = amount;
-    let mut out = Vec::new();
-    for &d in denominations {
-        if left / d > 0 {
-            out.push((d, left / d));
-            left %= d;
-        }
-    }
-    out
 }

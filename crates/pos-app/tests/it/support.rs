@@ -127,10 +127,7 @@ pub fn exclusive_rounding_venue() -> VenueSetup {
 
 /// Signs in the demo staff member with this name, using the PIN from `demo_staff()`.
 pub fn sign_in(reg: &Register, name: &str) -> Session {
-    let staff = demo_staff();
-    let who = staff.iter().find(|s| s.name == name).unwrap_or_else(|| panic!("no demo staff member {name}"));
-    let id = reg.staff().into_iter().find(|s| s.name == name).expect("staff member in the store").id;
-    reg.sign_in(id, &who.pin).expect("demo PIN signs in")
+    pos_app::demo::sign_in_as(reg, name).expect("demo PIN signs in")
 }
 
 pub fn cashier(reg: &Register) -> Session {
