@@ -93,7 +93,8 @@ fn setup() -> Result<()> {
 }
 
 /// Runs `script` in a private D-Bus session with a freshly unlocked GNOME Keyring whose data lives
-/// in `keyring_home`, unless a Secret Service is already reachable (a desktop session).
+/// in `keyring_home` (its control socket too, so no daemon of another session is reused), unless a
+/// Secret Service is already reachable (a desktop session).
 fn with_secret_service(script: &str, keyring_home: &Path, use_existing: bool) -> Command {
     if use_existing && env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() && secret_service_answers() {
         let mut c = Command::new("sh");
@@ -101,7 +102,7 @@ fn with_secret_service(script: &str, keyring_home: &Path, use_existing: bool) ->
         return c;
     }
     let inner = format!(
-        "export XDG_DATA_HOME='{home}'; printf '%s' \"$POS_KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; {script}",
+        "export XDG_DATA_HOME='{home}' XDG_RUNTIME_DIR='{home}/run'; mkdir -p -m 700 \"$XDG_RUNTIME_DIR\"; printf '%s' \"$POS_KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; {script}",
         home = keyring_home.display()
     );
     let mut c = Command::new("dbus-run-session");

@@ -9,13 +9,24 @@ pub fn posctl() -> Command {
 
 /// Fails loudly when no Secret Service is reachable: these tests are about the real one.
 pub fn require_secret_service() {
-    let ok = Command::new("secret-tool")
-        .args(["search", "service", "pos-register-probe"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.code().is_some())
-        .unwrap_or(false);
+    let answers = || {
+        Command::new("secret-tool")
+            .args(["search", "service", "pos-register-probe"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.code().is_some())
+            .unwrap_or(false)
+    };
+    // The daemon may still be starting when the first tests run: give it a few seconds.
+    let mut ok = answers();
+    for _ in 0..50 {
+        if ok {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ok = answers();
+    }
     assert!(
         ok && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "these tests need a Secret Service (GNOME Keyring) on the session bus: run them with `cargo xtask test`"
