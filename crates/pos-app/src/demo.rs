@@ -15,7 +15,8 @@ use pos_core::tender::{CardAuthorization, Tender};
 use crate::catalog_import::CatalogRow;
 use crate::clock::{Clock, ManualClock};
 use crate::error::{AppError, AppResult};
-use crate::register::{ItemRef, OrderRef, Register, Session, StaffSetup, TaxClassSetup, VenueSetup};
+use crate::register::{ItemRef, OrderRef, Register, StaffSetup, TaxClassSetup, VenueSetup};
+use crate::security::Session;
 use crate::views::SaleReceipt;
 
 /// A small, fast, seedable generator (SplitMix64): the demo must be repeatable, not secure.
@@ -362,7 +363,7 @@ pub struct TrafficSummary {
 }
 
 /// Signs in a demo staff member by name with their demo PIN.
-pub fn sign_in_as(reg: &Register, name: &str) -> AppResult<Session> {
+pub fn sign_in_as(reg: &mut Register, name: &str) -> AppResult<Session> {
     let who = demo_staff()
         .into_iter()
         .find(|s| s.name == name)
@@ -377,12 +378,53 @@ pub fn sign_in_as(reg: &Register, name: &str) -> AppResult<Session> {
 }
 
 /// Signs in the first demo staff member with `role`.
-pub fn sign_in_role(reg: &Register, role: &str) -> AppResult<Session> {
+pub fn sign_in_role(reg: &mut Register, role: &str) -> AppResult<Session> {
     let who = demo_staff()
         .into_iter()
         .find(|s| s.role == role)
         .ok_or_else(|| AppError::not_found(format!("no demo {role}")))?;
     sign_in_as(reg, &who.name)
+}
+
+/// The demo PIN of a demo staff member.
+pub fn demo_pin(name: &str) -> AppResult<String> {
+    demo_staff()
+        .into_iter()
+        .find(|s| s.name == name)
+        .map(|s| s.pin)
+        .ok_or_else(|| AppError::not_found(format!("{name} is not demo staff")))
+}
+
+/// Unlocks a demo session that locked itself while the simulated clock jumped ahead.
+pub fn keep_unlocked(reg: &mut Register, session: &Session) -> AppResult<()> {
+    match reg.session_view(session) {
+        Err(e) if e.code == crate::ErrorCode::SessionLocked => reg.unlock(session, &demo_pin(session.name())?),
+        other => other.map(|_| ()),
+    }
+}
+
+/// Runs `op`; when the policy holds it for approval, the demo manager approves it with their
+/// PIN and it runs again.
+pub fn with_manager_approval<T>(
+    reg: &mut Register,
+    requester: &Session,
+    reason: &str,
+    mut op: impl FnMut(&mut Register) -> AppResult<T>,
+) -> AppResult<T> {
+    match op(reg) {
+        Err(e) if e.code == crate::ErrorCode::ApprovalRequired => {
+            let request = e.approval.as_ref().expect("approval_required carries its request");
+            let manager = request
+                .approvers
+                .first()
+                .ok_or_else(|| AppError::conflict("nobody can approve this"))?
+                .clone();
+            let pin = demo_pin(&manager.name)?;
+            reg.approve(requester, &request.request_id, manager.id, &pin, None, reason)?;
+            op(reg)
+        }
+        other => other,
+    }
 }
 
 /// Breaks an amount into the fewest notes and coins: how the demo's honest cashier counts.
@@ -419,7 +461,7 @@ pub fn run_traffic(
 
     // A shift left open (for example by a crash) is closed first, counted as expected.
     if reg.current_shift()?.is_some() {
-        let x = reg.x_report()?;
+        let x = reg.x_report(&manager)?;
         let count = exact_count(reg.currency(), x.cash.expected.minor());
         reg.close_shift(&manager, &count)?;
         summary.shifts_closed += 1;
@@ -452,9 +494,10 @@ pub fn run_traffic(
         let open_at = local_instant(&rule, day, 7)?;
         clock.set(open_at);
         let cashier = cashiers[day_index as usize % 2].clone();
+        keep_unlocked(reg, &cashier)?;
         reg.open_shift(&cashier, Money::new(15_000, reg.currency()))?;
-        // Sales spread over twelve hours.
-        let step_us = (12 * 3600 * 1_000_000) / todays.max(1) as i64;
+        // Sales spread over twelve hours, at most 90 s apart (a busy till never auto-locks).
+        let step_us = ((12 * 3600 * 1_000_000) / todays.max(1) as i64).min(90_000_000);
         let mut paid_today: Vec<i64> = Vec::new();
         let mut n = 0u64;
         while n < todays {
@@ -485,7 +528,9 @@ pub fn run_traffic(
                 reg.set_order_discount(&cashier, &order, Some(Discount::Percent(500)))?;
             }
             if rng.chance(12) {
-                reg.void_open_order(&cashier, &order, "customer changed their mind")?;
+                with_manager_approval(reg, &cashier, "customer_changed_mind", |r| {
+                    r.void_open_order(&cashier, &order, "customer changed their mind")
+                })?;
                 summary.voids += 1;
                 continue;
             }
@@ -515,6 +560,7 @@ pub fn run_traffic(
             summary.sales += 1;
             if n.is_multiple_of(60) && !paid_today.is_empty() {
                 let r = paid_today[rng.below(paid_today.len() as u64) as usize];
+                keep_unlocked(reg, &manager)?;
                 match reg.refund(
                     &manager,
                     &OrderRef::Receipt(r),
@@ -528,6 +574,7 @@ pub fn run_traffic(
                 }
             }
             if n.is_multiple_of(150)
+                && keep_unlocked(reg, &manager).is_ok()
                 && let Some(r) = paid_today.pop()
                 && reg.void_paid_order(&manager, &OrderRef::Receipt(r), "rung up twice").is_ok()
             {
@@ -543,7 +590,9 @@ pub fn run_traffic(
             }
         }
         clock.set(local_instant(&rule, day, 20)?);
-        let x = reg.x_report()?;
+        keep_unlocked(reg, &manager)?;
+        keep_unlocked(reg, &cashier)?;
+        let x = reg.x_report(&manager)?;
         let variance = if rng.chance(200) { -(rng.below(300) as i64) } else { 0 };
         let count = exact_count(reg.currency(), x.cash.expected.minor() + variance);
         reg.close_shift(&cashier, &count)?;

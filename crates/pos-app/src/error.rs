@@ -13,6 +13,8 @@ use pos_core::tender::TenderError;
 use pos_store::StoreError;
 use serde::Serialize;
 
+use crate::views::ApprovalRequestView;
+
 /// What went wrong, as a machine-readable code. The set is closed: adding a code is an API change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +29,26 @@ pub enum ErrorCode {
     RefundExceedsPaid,
     CurrencyMismatch,
     WrongPin,
+    /// No such session: never signed in, signed out, or the staff member was deactivated.
+    NotSignedIn,
+    /// The session locked itself after idle time (or was locked); the same PIN unlocks it.
+    SessionLocked,
+    /// The signed-in staff member lacks the permission. Nothing changed; the refusal is audited.
+    PermissionDenied,
+    /// The override policy holds the action for a manager: `approval` says what to approve.
+    ApprovalRequired,
+    /// A back-office action: enter the PIN and a current authenticator code first.
+    ElevationRequired,
+    /// Too many wrong PINs: this staff member is locked until a manager unlocks them.
+    AccountLocked,
+    /// Too many wrong PINs on this register: only someone who may unlock staff can sign in.
+    DeviceLocked,
+    /// Too soon after a wrong PIN; the message says how long to wait.
+    TooManyAttempts,
+    WrongTotp,
+    TotpNotEnrolled,
+    /// The business day is closed: nothing more can be recorded on it until it is re-opened.
+    DayClosed,
     CredentialStoreUnavailable,
     KeyMissing,
     WrongKey,
@@ -49,6 +71,17 @@ impl ErrorCode {
             ErrorCode::RefundExceedsPaid => "refund_exceeds_paid",
             ErrorCode::CurrencyMismatch => "currency_mismatch",
             ErrorCode::WrongPin => "wrong_pin",
+            ErrorCode::NotSignedIn => "not_signed_in",
+            ErrorCode::SessionLocked => "session_locked",
+            ErrorCode::PermissionDenied => "permission_denied",
+            ErrorCode::ApprovalRequired => "approval_required",
+            ErrorCode::ElevationRequired => "elevation_required",
+            ErrorCode::AccountLocked => "account_locked",
+            ErrorCode::DeviceLocked => "device_locked",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::WrongTotp => "wrong_totp",
+            ErrorCode::TotpNotEnrolled => "totp_not_enrolled",
+            ErrorCode::DayClosed => "day_closed",
             ErrorCode::CredentialStoreUnavailable => "credential_store_unavailable",
             ErrorCode::KeyMissing => "key_missing",
             ErrorCode::WrongKey => "wrong_key",
@@ -66,11 +99,23 @@ impl ErrorCode {
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// With [`ErrorCode::ApprovalRequired`]: the request a manager can approve.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Box<ApprovalRequestView>>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> AppError {
-        AppError { code, message: message.into() }
+        AppError { code, message: message.into(), approval: None }
+    }
+
+    pub fn approval_required(request: ApprovalRequestView) -> AppError {
+        let message = format!(
+            "{} of {} needs a manager's approval",
+            request.action.replace('_', " "),
+            request.amount_text
+        );
+        AppError { code: ErrorCode::ApprovalRequired, message, approval: Some(Box::new(request)) }
     }
 
     pub fn invalid(message: impl Into<String>) -> AppError {

@@ -9,14 +9,17 @@ pub mod demo;
 mod error;
 mod pin;
 mod register;
+mod security;
 pub mod views;
 
 pub use catalog_import::CatalogRow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult, ErrorCode};
-pub use register::{
-    ItemRef, OrderRef, PaymentsScope, Register, Session, StaffSetup, TaxClassSetup, VenueSetup, format_amount,
-};
+pub use register::{ItemRef, OrderRef, PaymentsScope, Register, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
+pub use security::{SecurityPolicy, Session, StaffAccess};
+
+pub use pos_audit;
+pub use pos_auth;
 
 pub use pos_core;
 pub use pos_store::{OsCredentialStore, RecoverySecret, SecretStore};

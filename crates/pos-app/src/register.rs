@@ -20,7 +20,11 @@ use pos_core::rounding::round_to_increment;
 use pos_core::shift::{CashCount, CashMovementKind, check_float, check_movement};
 use pos_core::tax::{PriceMode, TaxRounding, TaxTable, format_rate};
 use pos_core::tender::{Settlement, Tender, settle};
-use pos_store::catalog::{StaffRow, VenueRow};
+use pos_audit::Event;
+use pos_auth::overrides::{OverrideAction, OverrideKind};
+use pos_auth::permissions::{Permission, Role};
+use pos_store::catalog::VenueRow;
+use pos_store::security::StaffSecurity;
 use pos_store::orders::{NewOrder, NewRefund, OrderKey, OrderOutcome};
 use pos_store::reports::Scope;
 use pos_store::shifts::ShiftRow;
@@ -31,27 +35,8 @@ use crate::catalog_import::{self, CatalogRow};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::pin;
+use crate::security::{Actor, Approval, Auditor, POLICY_SETTING, SecurityPolicy, SecurityState, Session, StaffAccess};
 use crate::views::*;
-
-/// A signed-in staff member. Only [`Register::sign_in`] makes one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    staff_id: i64,
-    name: String,
-    role: String,
-}
-
-impl Session {
-    pub fn staff_id(&self) -> i64 {
-        self.staff_id
-    }
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-    pub fn role(&self) -> &str {
-        &self.role
-    }
-}
 
 /// How the cashier names an item: by SKU code or by a scanned barcode.
 #[derive(Debug, Clone, Copy)]
@@ -103,12 +88,26 @@ pub struct StaffSetup {
     pub pin: String,
 }
 
-struct Venue {
-    name: String,
-    currency: Currency,
-    rules: PricingRules,
-    day: BusinessDayRule,
-    taxes: TaxTable,
+pub(crate) struct Venue {
+    pub(crate) name: String,
+    pub(crate) currency: Currency,
+    pub(crate) rules: PricingRules,
+    pub(crate) day: BusinessDayRule,
+    pub(crate) taxes: TaxTable,
+}
+
+/// An edited copy of an order, priced before and after the edit.
+struct Trial {
+    order: Order,
+    before: Option<PricedOrder>,
+    after: Option<PricedOrder>,
+}
+
+impl Trial {
+    fn line(&self, before: bool, line_no: u32) -> Option<&pos_core::order::PricedLine> {
+        let p = if before { &self.before } else { &self.after };
+        p.as_ref().and_then(|p| p.lines.iter().find(|l| l.line_no == line_no))
+    }
 }
 
 struct Cart {
@@ -118,12 +117,15 @@ struct Cart {
 }
 
 pub struct Register {
-    store: Store,
-    venue: Venue,
+    pub(crate) store: Store,
+    pub(crate) venue: Venue,
     catalog: Catalog,
-    staff: Vec<StaffRow>,
+    pub(crate) staff: Vec<StaffSecurity>,
     carts: HashMap<String, Cart>,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) policy: SecurityPolicy,
+    pub(crate) security: SecurityState,
+    pub(crate) auditor: Auditor,
 }
 
 impl std::fmt::Debug for Register {
@@ -201,6 +203,10 @@ fn check_new_store(
     validate_setup(setup)?;
     for s in staff {
         pin::check_pin_format(&s.pin)?;
+        parse_role(&s.role)?;
+    }
+    if !staff.iter().any(|s| s.role == "owner") {
+        return Err(AppError::invalid("a new store needs an owner among its staff"));
     }
     let currency = Currency::from_code(&setup.currency)?;
     let class_names: Vec<String> = setup.tax_classes.iter().map(|c| c.name.clone()).collect();
@@ -248,6 +254,9 @@ impl Register {
     ) -> AppResult<Register> {
         let now = clock.now();
         let pepper = *store.pin_pepper();
+        let audit_seed = zeroize::Zeroizing::new(*store.audit_key_seed());
+        let store_id = store.store_id().to_owned();
+        let offset = BusinessDayRule::new(&setup.time_zone, setup.day_cutoff_hour)?.local(now).strftime("%:z").to_string();
         let hashes: Vec<String> = staff.iter().map(|s| pin::hash_pin(&pepper, &s.pin)).collect::<AppResult<_>>()?;
         let tx = store.write()?;
         pos_store::catalog::insert_venue(
@@ -265,7 +274,12 @@ impl Register {
                 cash_rounding: setup.cash_rounding,
             },
         )?;
-        pos_store::catalog::insert_device(&tx, &new_id(), &setup.device_name, micros(now))?;
+        let device_id = new_id();
+        pos_store::catalog::insert_device(&tx, &device_id, &setup.device_name, micros(now))?;
+        let auditor = Auditor::new(&audit_seed, device_id);
+        pos_store::security::set_audit_public_key(&tx, &auditor.public_key_hex())?;
+        let policy = serde_json::to_string(&SecurityPolicy::DEFAULT).expect("policy serialises");
+        pos_store::security::put_setting(&tx, POLICY_SETTING, &policy)?;
         for c in &setup.tax_classes {
             let id = pos_store::catalog::insert_tax_class(&tx, &c.name)?;
             for (code, name, ppm) in &c.rates {
@@ -273,9 +287,26 @@ impl Register {
             }
         }
         for (s, h) in staff.iter().zip(&hashes) {
-            pos_store::catalog::insert_staff(&tx, s.name.trim(), &s.role, h)?;
+            let access = StaffAccess::preset(parse_role(&s.role)?);
+            pos_store::security::insert_staff(
+                &tx,
+                &pos_store::security::NewStaff {
+                    name: s.name.trim(),
+                    role: access.role.as_str(),
+                    pin_hash: h,
+                    permissions: access.permissions.bits(),
+                    max_discount_bp: access.max_discount_bp,
+                    totp_required: access.totp_required,
+                },
+            )?;
         }
-        catalog_import::write(&tx, rows)?;
+        let summary = catalog_import::write(&tx, rows)?;
+        let ev = Event::new("store_created", "ok")
+            .subject("store", store_id)
+            .detail("venue", setup.name.trim())
+            .detail("staff", staff.len() as u64)
+            .detail("skus", summary.skus_created as u64);
+        auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         Self::from_store(store, clock)
     }
@@ -293,15 +324,35 @@ impl Register {
         clock: Arc<dyn Clock>,
     ) -> AppResult<Register> {
         let secret = RecoverySecret::parse(recovery)?;
-        Self::from_store(Store::recover(dir, secrets, &secret)?, clock)
+        let mut reg = Self::from_store(Store::recover(dir, secrets, &secret)?, clock)?;
+        reg.audit_alone(Event::new("store_restored", "ok").detail("method", "recovery_secret"))?;
+        Ok(reg)
     }
 
     /// Wraps an already opened store (benchmarks use this for an unencrypted comparison store).
     pub fn from_store(store: Store, clock: Arc<dyn Clock>) -> AppResult<Register> {
         let venue = load_venue(&store)?;
         let catalog = pos_store::catalog::load_catalog(store.conn())?;
-        let staff = pos_store::catalog::list_staff(store.conn())?;
-        Ok(Register { store, venue, catalog, staff, carts: HashMap::new(), clock })
+        let staff = pos_store::security::all_staff(store.conn())?;
+        let policy = match pos_store::security::setting(store.conn(), POLICY_SETTING)? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| AppError::new(ErrorCode::StoreDamaged, format!("stored security policy: {e}")))?,
+            None => SecurityPolicy::DEFAULT,
+        };
+        let device_id = pos_store::catalog::device_id(store.conn())?
+            .ok_or_else(|| AppError::new(ErrorCode::StoreDamaged, "the store has no device record"))?;
+        let auditor = Auditor::new(store.audit_key_seed(), device_id);
+        Ok(Register {
+            store,
+            venue,
+            catalog,
+            staff,
+            carts: HashMap::new(),
+            clock,
+            policy,
+            security: SecurityState::default(),
+            auditor,
+        })
     }
 
     pub fn currency(&self) -> Currency {
@@ -320,7 +371,7 @@ impl Register {
         self.venue.day.day_of(self.clock.now())
     }
 
-    fn local(&self, t: Timestamp) -> String {
+    pub(crate) fn local(&self, t: Timestamp) -> String {
         self.venue.day.local(t).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
     }
 
@@ -334,25 +385,13 @@ impl Register {
 
     // ---- staff -------------------------------------------------------------------------------
 
+    /// The staff picker of the lock screen: active staff, names and roles only.
     pub fn staff(&self) -> Vec<StaffView> {
         self.staff
             .iter()
             .filter(|s| s.active)
             .map(|s| StaffView { id: s.id, name: s.name.clone(), role: s.role.clone() })
             .collect()
-    }
-
-    /// Signs a staff member in with their PIN.
-    pub fn sign_in(&self, staff_id: i64, pin: &str) -> AppResult<Session> {
-        let s = self
-            .staff
-            .iter()
-            .find(|s| s.id == staff_id && s.active)
-            .ok_or_else(|| AppError::not_found(format!("no active staff member #{staff_id}")))?;
-        if !pin::verify_pin(self.store.pin_pepper(), pin, &s.pin_hash) {
-            return Err(AppError::new(ErrorCode::WrongPin, "wrong PIN"));
-        }
-        Ok(Session { staff_id: s.id, name: s.name.clone(), role: s.role.clone() })
     }
 
     // ---- catalog -----------------------------------------------------------------------------
@@ -384,11 +423,20 @@ impl Register {
     }
 
     /// Imports catalog rows: all or nothing. Every bad row is reported with its line number.
-    pub fn import_catalog(&mut self, rows: &[CatalogRow]) -> AppResult<ImportSummary> {
+    pub fn import_catalog(&mut self, session: &Session, rows: &[CatalogRow]) -> AppResult<ImportSummary> {
+        let actor = self.authorize(session, Some(Permission::ManageCatalog), "catalog_imported")?;
         let class_names: Vec<String> = self.venue.taxes.classes().iter().map(|c| c.name.clone()).collect();
         let valid = catalog_import::validate(rows, &class_names, self.venue.currency, Some(self.store.conn()))?;
+        let now = self.clock.now();
+        let offset = self.offset(now);
         let tx = self.store.write()?;
         let summary = catalog_import::write(&tx, &valid)?;
+        let ev = Event::new("catalog_imported", "ok")
+            .actor(actor.id, &actor.name)
+            .detail("rows", rows.len() as u64)
+            .detail("skus_created", summary.skus_created as u64)
+            .detail("skus_updated", summary.skus_updated as u64);
+        self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.catalog = pos_store::catalog::load_catalog(self.store.conn())?;
         Ok(summary)
@@ -398,10 +446,11 @@ impl Register {
 
     /// Starts a new order for the signed-in cashier. Returns its id.
     pub fn open_order(&mut self, session: &Session) -> AppResult<String> {
+        self.authorize(session, Some(Permission::Sell), "open_order")?;
         let id = new_id();
         self.carts.insert(
             id.clone(),
-            Cart { order: Order::new(self.venue.currency), staff_id: session.staff_id, opened_at: self.clock.now() },
+            Cart { order: Order::new(self.venue.currency), staff_id: session.staff_id(), opened_at: self.clock.now() },
         );
         Ok(id)
     }
@@ -432,90 +481,172 @@ impl Register {
         }
     }
 
-    /// Applies an edit to an open order and prices the result. An edit that is refused, or that
-    /// leaves an order that cannot be priced (an order discount larger than what is left), leaves
-    /// the order as it was.
-    fn edit_order(
-        &mut self,
+    /// Applies `edit` to a copy of an open order and prices both: nothing changes until
+    /// [`Register::commit_edit`]. An edit that is refused, or leaves an order that cannot be priced
+    /// (an order discount larger than what is left), changes nothing.
+    fn try_edit(
+        &self,
         order_id: &str,
         edit: impl FnOnce(&mut Order) -> Result<(), pos_core::order::OrderError>,
-    ) -> AppResult<OrderView> {
-        let cart = self.cart_mut(order_id)?;
-        let before = cart.order.clone();
-        let result = edit(&mut cart.order).map_err(AppError::from).and_then(|()| self.order_view(order_id));
-        if result.is_err() {
-            self.cart_mut(order_id)?.order = before;
-        }
-        result
+    ) -> AppResult<Trial> {
+        let cart = self.cart(order_id)?;
+        let mut order = cart.order.clone();
+        edit(&mut order)?;
+        let price = |o: &Order| -> AppResult<Option<PricedOrder>> {
+            if o.is_empty() { Ok(None) } else { Ok(Some(o.price(&self.venue.rules, &self.venue.taxes)?)) }
+        };
+        Ok(Trial { before: price(&cart.order)?, after: price(&order)?, order })
     }
 
-    pub fn add_item(
+    /// Puts an edited order in place, after writing its audit entry (if the edit is one the chain
+    /// records), and uses up the approval that allowed it.
+    fn commit_edit(
         &mut self,
-        _session: &Session,
         order_id: &str,
-        item: ItemRef,
-        qty: Quantity,
+        trial: Trial,
+        event: Option<Event>,
+        approval: Option<Approval>,
     ) -> AppResult<OrderView> {
-        let sku = self.find_sku(item)?;
-        self.edit_order(order_id, |o| o.add(&sku, qty).map(|_| ()))
+        if let Some(ev) = event {
+            let ev = match &approval {
+                Some(a) => a.stamp(ev),
+                None => ev,
+            };
+            self.audit_alone(ev.subject("order", order_id))?;
+        }
+        self.cart_mut(order_id)?.order = trial.order;
+        self.consume(approval.as_ref());
+        self.order_view(order_id)
     }
 
+    pub fn add_item(&mut self, session: &Session, order_id: &str, item: ItemRef, qty: Quantity) -> AppResult<OrderView> {
+        self.authorize(session, Some(Permission::Sell), "add_item")?;
+        let sku = self.find_sku(item)?;
+        let trial = self.try_edit(order_id, |o| o.add(&sku, qty).map(|_| ()))?;
+        self.commit_edit(order_id, trial, None, None)
+    }
+
+    /// A change of quantity. Lowering it is a line void of the difference (policy and audit).
     pub fn set_quantity(
         &mut self,
-        _session: &Session,
+        session: &Session,
         order_id: &str,
         line_no: u32,
         qty: Quantity,
     ) -> AppResult<OrderView> {
-        self.edit_order(order_id, |o| o.set_quantity(line_no, qty))
+        let actor = self.authorize(session, Some(Permission::Sell), "line_void")?;
+        let trial = self.try_edit(order_id, |o| o.set_quantity(line_no, qty))?;
+        self.line_void(actor, order_id, line_no, trial)
     }
 
-    pub fn remove_line(&mut self, _session: &Session, order_id: &str, line_no: u32) -> AppResult<OrderView> {
-        self.edit_order(order_id, |o| o.remove(line_no).map(|_| ()))
+    /// Removes a line: a line void (policy and audit).
+    pub fn remove_line(&mut self, session: &Session, order_id: &str, line_no: u32) -> AppResult<OrderView> {
+        let actor = self.authorize(session, Some(Permission::Sell), "line_void")?;
+        let trial = self.try_edit(order_id, |o| o.remove(line_no).map(|_| ()))?;
+        self.line_void(actor, order_id, line_no, trial)
     }
 
+    fn line_void(&mut self, actor: Actor, order_id: &str, line_no: u32, trial: Trial) -> AppResult<OrderView> {
+        let (before, after) = (trial.line(true, line_no), trial.line(false, line_no));
+        let reduction = before.map_or(0, |l| l.amount) - after.map_or(0, |l| l.amount);
+        if reduction <= 0 {
+            return self.commit_edit(order_id, trial, None, None);
+        }
+        let action =
+            OverrideAction { kind: OverrideKind::LineVoid, amount: reduction, subject: format!("{order_id}/{line_no}") };
+        let approval = self.require_override(&actor, action)?;
+        let ev = Event::new("line_void", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("line", line_no)
+            .amount(reduction, &self.venue.currency.to_string())
+            .detail("sku", before.map_or_else(String::new, |l| l.item.sku_code.clone()))
+            .detail("qty_before_milli", before.map_or(0, |l| l.qty.milli()))
+            .detail("qty_after_milli", after.map_or(0, |l| l.qty.milli()));
+        self.commit_edit(order_id, trial, Some(ev), approval)
+    }
+
+    /// A line discount (or none). Above the person's own limit or the policy's threshold it
+    /// needs a manager.
     pub fn set_line_discount(
         &mut self,
-        _session: &Session,
+        session: &Session,
         order_id: &str,
         line_no: u32,
         discount: Option<Discount>,
     ) -> AppResult<OrderView> {
-        self.edit_order(order_id, |o| o.set_line_discount(line_no, discount))
-    }
-
-    pub fn override_price(
-        &mut self,
-        _session: &Session,
-        order_id: &str,
-        line_no: u32,
-        unit_price: Money,
-    ) -> AppResult<OrderView> {
-        if unit_price.currency() != self.venue.currency {
-            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("prices are in {}", self.venue.currency)));
-        }
-        self.edit_order(order_id, |o| o.override_price(line_no, unit_price.minor()))
+        let actor = self.authorize(session, Some(Permission::Sell), "discount")?;
+        let trial = self.try_edit(order_id, |o| o.set_line_discount(line_no, discount))?;
+        let Some(d) = discount else { return self.commit_edit(order_id, trial, None, None) };
+        let base = trial.line(false, line_no).map_or(0, |l| l.extended);
+        self.discount(actor, order_id, format!("{order_id}/{line_no}"), d, base, trial)
     }
 
     pub fn set_order_discount(
         &mut self,
-        _session: &Session,
+        session: &Session,
         order_id: &str,
         discount: Option<Discount>,
     ) -> AppResult<OrderView> {
-        let Register { carts, venue, .. } = self;
-        let cart = carts.get_mut(order_id).ok_or_else(|| AppError::not_found(format!("no open order {order_id}")))?;
-        let previous = cart.order.discount();
-        cart.order.set_discount(discount)?;
-        // Refuse a discount larger than the order now rather than at payment.
-        if !cart.order.is_empty()
-            && let Err(e) = cart.order.price(&venue.rules, &venue.taxes)
-        {
-            let cart = self.cart_mut(order_id)?;
-            cart.order.set_discount(previous)?;
-            return Err(e.into());
+        let actor = self.authorize(session, Some(Permission::Sell), "discount")?;
+        let trial = self.try_edit(order_id, |o| o.set_discount(discount))?;
+        let Some(d) = discount else { return self.commit_edit(order_id, trial, None, None) };
+        let base = trial.after.as_ref().map_or(0, |p| p.lines.iter().map(|l| l.extended - l.line_discount).sum());
+        self.discount(actor, order_id, order_id.to_owned(), d, base, trial)
+    }
+
+    fn discount(
+        &mut self,
+        actor: Actor,
+        order_id: &str,
+        subject: String,
+        d: Discount,
+        base: i64,
+        trial: Trial,
+    ) -> AppResult<OrderView> {
+        let bp = match d {
+            Discount::Percent(bp) => bp,
+            Discount::Amount(a) if base > 0 => (a * 10_000 + base - 1) / base,
+            Discount::Amount(_) => 10_000,
+        };
+        let action = OverrideAction { kind: OverrideKind::Discount, amount: bp, subject: subject.clone() };
+        let approval = self.require_override(&actor, action)?;
+        let total = |p: &Option<PricedOrder>| p.as_ref().map_or(0, |p| p.discount_total);
+        let ev = Event::new("discount", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("target", subject)
+            .amount(total(&trial.after) - total(&trial.before), &self.venue.currency.to_string())
+            .detail("basis_points", bp)
+            .detail("kind", if matches!(d, Discount::Percent(_)) { "percent" } else { "amount" });
+        self.commit_edit(order_id, trial, Some(ev), approval)
+    }
+
+    pub fn override_price(
+        &mut self,
+        session: &Session,
+        order_id: &str,
+        line_no: u32,
+        unit_price: Money,
+    ) -> AppResult<OrderView> {
+        let actor = self.authorize(session, Some(Permission::Sell), "price_override")?;
+        if unit_price.currency() != self.venue.currency {
+            return Err(AppError::new(ErrorCode::CurrencyMismatch, format!("prices are in {}", self.venue.currency)));
         }
-        self.order_view(order_id)
+        let trial = self.try_edit(order_id, |o| o.override_price(line_no, unit_price.minor()))?;
+        let action = OverrideAction {
+            kind: OverrideKind::PriceOverride,
+            amount: unit_price.minor(),
+            subject: format!("{order_id}/{line_no}"),
+        };
+        let approval = self.require_override(&actor, action)?;
+        let before = trial.line(true, line_no);
+        let ev = Event::new("price_override", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("line", line_no)
+            .amount(unit_price.minor(), &self.venue.currency.to_string())
+            .detail("sku", before.map_or_else(String::new, |l| l.item.sku_code.clone()))
+            .detail("list_price", before.map_or(0, |l| l.list_price))
+            .detail("price_before", before.map_or(0, |l| l.unit_price));
+        self.commit_edit(order_id, trial, Some(ev), approval)
     }
 
     fn view_of(&self, order_id: &str, p: &PricedOrder) -> OrderView {
@@ -583,12 +714,102 @@ impl Register {
     }
 
     fn require_open_shift(&self) -> AppResult<ShiftRow> {
+        self.require_day_open(&self.today().to_string())?;
         pos_store::shifts::current_shift(self.store.conn())?
             .ok_or_else(|| AppError::new(ErrorCode::NoOpenShift, "no shift is open: open a shift with a float first"))
     }
 
+    fn require_day_open(&self, day: &str) -> AppResult<()> {
+        if pos_store::security::day_closed(self.store.conn(), day)? {
+            return Err(AppError::new(
+                ErrorCode::DayClosed,
+                format!("business day {day} is closed: a manager must re-open it first"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn audit_export(&mut self, actor: &Actor, what: &str, from: Date, to: Date) -> AppResult<()> {
+        let ev = Event::new("export", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("export", what)
+            .detail("from", from.to_string())
+            .detail("to", to.to_string());
+        self.audit_alone(ev).map(|_| ())
+    }
+
+    /// Opens the drawer without a sale (to give change, to check it). The pulse itself goes
+    /// through the printer; this records it.
+    pub fn no_sale(&mut self, session: &Session, reason: &str) -> AppResult<String> {
+        let actor = self.authorize(session, Some(Permission::Sell), "drawer_open")?;
+        let reason = clean_reason(reason)?;
+        let shift = self.require_open_shift()?;
+        let approval = self.require_override(
+            &actor,
+            OverrideAction { kind: OverrideKind::NoSale, amount: 0, subject: shift.uuid.clone() },
+        )?;
+        let ev = Event::new("drawer_open", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("shift", shift.uuid)
+            .reason(&reason)
+            .detail("cause", "no_sale");
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let entry = self.audit_alone(ev)?;
+        self.consume(approval.as_ref());
+        Ok(entry.short_hash().to_owned())
+    }
+
+    /// Closes a business day: nothing more can be recorded on it. Every shift must be closed.
+    pub fn close_day(&mut self, session: &Session, day: Date) -> AppResult<()> {
+        let actor = self.authorize(session, Some(Permission::CloseDay), "day_closed")?;
+        if let Some(s) = pos_store::shifts::current_shift(self.store.conn())? {
+            return Err(AppError::conflict(format!("shift {} is still open: close it first", s.uuid)));
+        }
+        let d = day.to_string();
+        self.require_day_open(&d).map_err(|_| AppError::conflict(format!("business day {d} is already closed")))?;
+        let now = self.clock.now();
+        let offset = self.offset(now);
+        let tx = self.store.write()?;
+        pos_store::security::close_day(&tx, &d, micros(now), actor.id)?;
+        let ev = Event::new("day_closed", "ok").actor(actor.id, &actor.name).subject("business_day", d);
+        self.auditor.append(&tx, now, &offset, &ev)?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(())
+    }
+
+    /// Re-opens a closed business day: a back-office action (PIN and TOTP), held for approval
+    /// by the policy.
+    pub fn reopen_day(&mut self, session: &Session, day: Date) -> AppResult<()> {
+        let actor = self.authorize(session, Some(Permission::CloseDay), "day_reopened")?;
+        if !self.session_elevated(session) {
+            return Err(AppError::new(
+                ErrorCode::ElevationRequired,
+                "re-opening a day is a back-office action: enter your PIN and a current authenticator code first",
+            ));
+        }
+        let d = day.to_string();
+        if !pos_store::security::day_closed(self.store.conn(), &d)? {
+            return Err(AppError::conflict(format!("business day {d} is not closed")));
+        }
+        let approval = self.require_override(
+            &actor,
+            OverrideAction { kind: OverrideKind::ReopenDay, amount: 0, subject: d.clone() },
+        )?;
+        let now = self.clock.now();
+        let offset = self.offset(now);
+        let tx = self.store.write()?;
+        pos_store::security::reopen_day(&tx, &d, micros(now), actor.id)?;
+        let ev = Event::new("day_reopened", "ok").actor(actor.id, &actor.name).subject("business_day", d);
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        self.auditor.append(&tx, now, &offset, &ev)?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
+        Ok(())
+    }
+
     /// Takes payment and records the sale. When this returns, the sale and its outbox record are on disk.
     pub fn pay(&mut self, session: &Session, order_id: &str, tenders: &[Tender]) -> AppResult<SaleReceipt> {
+        let actor = self.authorize(session, Some(Permission::Sell), "sale")?;
         let shift = self.require_open_shift()?;
         let cart = self.cart(order_id)?;
         let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
@@ -598,6 +819,7 @@ impl Register {
         let opened_at = cart.opened_at;
         let order_discount = cart.order.discount();
         let staff_id = cart.staff_id;
+        let offset = self.offset(now);
 
         let tx = self.store.write()?;
         let sale = SaleToWrite {
@@ -612,6 +834,18 @@ impl Register {
             settlement: &settlement,
         };
         let (receipt_no, seq) = write_sale(&tx, self.venue.currency, &sale)?;
+        let ev = Event::new("sale", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("order", order_id)
+            .subject("receipt", receipt_no)
+            .subject("shift", shift.uuid.clone())
+            .amount(priced.total, &self.venue.currency.to_string())
+            .detail("lines", priced.lines.len() as u64)
+            .detail("discount_total", priced.discount_total)
+            .detail("tenders", settlement.payments.iter().map(|p| p.kind.as_str()).collect::<Vec<_>>().join(","))
+            .detail("change_due", settlement.change_due);
+        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
+        pos_store::security::set_order_audit_hash(&tx, order_id, entry.short_hash())?;
         tx.commit().map_err(pos_store::StoreError::from)?;
 
         let cart = self.carts.remove(order_id).expect("cart exists");
@@ -624,7 +858,7 @@ impl Register {
             receipt_no,
             business_day: day,
             paid_at: self.local(now),
-            cashier: session.name.clone(),
+            cashier: actor.name.clone(),
             order,
             rounding: self.money(settlement.rounding),
             paid: self.money(settlement.paid()),
@@ -643,6 +877,7 @@ impl Register {
                 })
                 .collect(),
             outbox_seq: seq,
+            audit_hash: entry.short_hash().to_owned(),
         })
     }
 
@@ -650,6 +885,7 @@ impl Register {
     /// same write path as [`Register::pay`]. Only for building large benchmark data sets quickly.
     #[cfg(feature = "test-support")]
     pub fn seed_sales_for_benchmark(&mut self, session: &Session, orders: usize, lines: usize) -> AppResult<()> {
+        self.authorize(session, Some(Permission::Sell), "sale")?;
         let shift = self.require_open_shift()?;
         let skus: Vec<Sku> = self.catalog.skus().iter().filter(|s| !s.weighed).take(97).cloned().collect();
         if skus.len() < lines {
@@ -672,7 +908,7 @@ impl Register {
                 order_id: &id,
                 shift: &shift,
                 day: &day,
-                staff_id: session.staff_id,
+                staff_id: session.staff_id(),
                 opened_at: now,
                 now,
                 priced: &priced,
@@ -688,9 +924,18 @@ impl Register {
     /// Voids an order being rung up (kept on record if it had lines) or a paid order of the current
     /// shift that has no refunds.
     pub fn void_open_order(&mut self, session: &Session, order_id: &str, reason: &str) -> AppResult<VoidReceipt> {
+        let actor = self.authorize(session, Some(Permission::Sell), "order_void")?;
         let reason = clean_reason(reason)?;
         let cart = self.cart(order_id)?;
         if cart.order.is_empty() {
+            // Nothing was rung up: the order is dropped, and the chain says so.
+            let ev = Event::new("order_void", "ok")
+                .actor(actor.id, &actor.name)
+                .subject("order", order_id)
+                .amount(0, &self.venue.currency.to_string())
+                .reason(&reason)
+                .detail("was_paid", false);
+            let entry = self.audit_alone(ev)?;
             self.carts.remove(order_id);
             return Ok(VoidReceipt {
                 order_id: order_id.to_owned(),
@@ -699,13 +944,17 @@ impl Register {
                 total: self.money(0),
                 reason,
                 outbox_seq: None,
+                audit_hash: entry.short_hash().to_owned(),
             });
         }
-        let shift = self.require_open_shift()?;
         let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
-        let now = self.clock.now();
-        let day = self.venue.day.day_of(now).to_string();
         let (opened_at, staff_id, discount) = (cart.opened_at, cart.staff_id, cart.order.discount());
+        let shift = self.require_open_shift()?;
+        let action = OverrideAction { kind: OverrideKind::OrderVoid, amount: priced.total, subject: order_id.to_owned() };
+        let approval = self.require_override(&actor, action)?;
+        let now = self.clock.now();
+        let offset = self.offset(now);
+        let day = self.venue.day.day_of(now).to_string();
         let tx = self.store.write()?;
         pos_store::orders::insert_order(
             &tx,
@@ -718,7 +967,7 @@ impl Register {
                 at: micros(now),
                 order: &priced,
                 order_discount: discount,
-                outcome: OrderOutcome::VoidedUnpaid { reason: &reason, by: session.staff_id },
+                outcome: OrderOutcome::VoidedUnpaid { reason: &reason, by: actor.id },
             },
         )?;
         let op = wire::Operation::OrderVoided(wire::OrderVoided {
@@ -726,14 +975,25 @@ impl Register {
             receipt_no: None,
             was_paid: false,
             shift_id: shift.uuid.clone(),
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
             reason: reason.clone(),
             total: priced.total,
             lines: wire_lines(&priced),
         });
         let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        let ev = Event::new("order_void", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("order", order_id)
+            .subject("shift", shift.uuid.clone())
+            .amount(priced.total, &self.venue.currency.to_string())
+            .reason(&reason)
+            .detail("was_paid", false)
+            .detail("lines", priced.lines.len() as u64);
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
         self.carts.remove(order_id);
         Ok(VoidReceipt {
             order_id: order_id.to_owned(),
@@ -742,6 +1002,7 @@ impl Register {
             total: self.money(priced.total),
             reason,
             outbox_seq: Some(seq),
+            audit_hash: entry.short_hash().to_owned(),
         })
     }
 
@@ -758,6 +1019,7 @@ impl Register {
 
     /// Voids a paid order: only in the shift that took it, and only while nothing was refunded.
     pub fn void_paid_order(&mut self, session: &Session, order: &OrderRef, reason: &str) -> AppResult<VoidReceipt> {
+        let actor = self.authorize(session, Some(Permission::Sell), "order_void")?;
         let reason = clean_reason(reason)?;
         let h = self.find_order(order)?;
         if h.status != "paid" {
@@ -770,22 +1032,38 @@ impl Register {
         if shift.id != h.shift_id {
             return Err(AppError::conflict("only orders of the current shift can be voided; refund it instead"));
         }
+        let action = OverrideAction { kind: OverrideKind::OrderVoid, amount: h.total, subject: h.uuid.clone() };
+        let approval = self.require_override(&actor, action)?;
         let now = self.clock.now();
+        let offset = self.offset(now);
         let tx = self.store.write()?;
-        pos_store::orders::void_paid_order(&tx, h.id, session.staff_id, &reason, micros(now))?;
+        pos_store::orders::void_paid_order(&tx, h.id, actor.id, &reason, micros(now))?;
         let op = wire::Operation::OrderVoided(wire::OrderVoided {
             order_id: h.uuid.clone(),
             receipt_no: h.receipt_no,
             was_paid: true,
             shift_id: shift.uuid.clone(),
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
             reason: reason.clone(),
             total: h.total,
             lines: Vec::new(),
         });
         let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        let mut ev = Event::new("order_void", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("order", h.uuid.clone())
+            .subject("shift", shift.uuid.clone())
+            .amount(h.total, &self.venue.currency.to_string())
+            .reason(&reason)
+            .detail("was_paid", true);
+        if let Some(n) = h.receipt_no {
+            ev = ev.subject("receipt", n);
+        }
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
         Ok(VoidReceipt {
             order_id: h.uuid,
             receipt_no: h.receipt_no,
@@ -793,6 +1071,7 @@ impl Register {
             total: self.money(h.total),
             reason,
             outbox_seq: Some(seq),
+            audit_hash: entry.short_hash().to_owned(),
         })
     }
 
@@ -804,6 +1083,7 @@ impl Register {
         request: &RefundRequest,
         reason: &str,
     ) -> AppResult<RefundReceipt> {
+        let actor = self.authorize(session, Some(Permission::Sell), "refund")?;
         let reason = clean_reason(reason)?;
         let h = self.find_order(order)?;
         if h.status != "paid" {
@@ -817,7 +1097,10 @@ impl Register {
             self.venue.rules.price_mode,
         )?;
         let refund = compute_refund(&refundable, request)?;
+        let action = OverrideAction { kind: OverrideKind::Refund, amount: refund.total, subject: h.uuid.clone() };
+        let approval = self.require_override(&actor, action)?;
         let now = self.clock.now();
+        let offset = self.offset(now);
         let day = self.venue.day.day_of(now).to_string();
         let refund_id = new_id();
         let tx = self.store.write()?;
@@ -828,7 +1111,7 @@ impl Register {
                 order_id: h.id,
                 shift_id: shift.id,
                 business_day: &day,
-                staff_id: session.staff_id,
+                staff_id: actor.id,
                 at: micros(now),
                 reason: &reason,
                 refund: &refund,
@@ -840,9 +1123,9 @@ impl Register {
             order_id: h.uuid.clone(),
             shift_id: shift.uuid.clone(),
             business_day: day,
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
-            reason,
+            reason: reason.clone(),
             amount: refund.amount,
             tax_total: refund.tax_total,
             rounding: refund.rounding,
@@ -869,7 +1152,22 @@ impl Register {
                 .collect(),
         });
         let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
+        let mut ev = Event::new("refund", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("refund", refund_id.clone())
+            .subject("order", h.uuid.clone())
+            .subject("receipt", receipt_no)
+            .amount(refund.total, &self.venue.currency.to_string())
+            .reason(&reason)
+            .detail("lines", refund.lines.len() as u64)
+            .detail("payouts", refund.payouts.iter().map(|p| p.kind.as_str()).collect::<Vec<_>>().join(","));
+        if let Some(n) = h.receipt_no {
+            ev = ev.subject("original_receipt", n);
+        }
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
         Ok(RefundReceipt {
             refund_id,
             receipt_no,
@@ -895,6 +1193,7 @@ impl Register {
                 .map(|p| PayoutView { kind: p.kind.as_str().into(), amount: self.money(p.amount) })
                 .collect(),
             outbox_seq: seq,
+            audit_hash: entry.short_hash().to_owned(),
         })
     }
 
@@ -916,6 +1215,7 @@ impl Register {
     }
 
     pub fn open_shift(&mut self, session: &Session, float: Money) -> AppResult<ShiftView> {
+        let actor = self.authorize(session, Some(Permission::OpenShift), "shift_opened")?;
         if float.currency() != self.venue.currency {
             return Err(AppError::new(
                 ErrorCode::CurrencyMismatch,
@@ -928,13 +1228,21 @@ impl Register {
         }
         let now = self.clock.now();
         let day = self.venue.day.day_of(now).to_string();
+        self.require_day_open(&day)?;
+        let offset = self.offset(now);
         let uuid = new_id();
         let tx = self.store.write()?;
-        pos_store::shifts::open_shift(&tx, &uuid, micros(now), session.staff_id, &day, float.minor())?;
+        pos_store::shifts::open_shift(&tx, &uuid, micros(now), actor.id, &day, float.minor())?;
+        let ev = Event::new("shift_opened", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("shift", uuid.clone())
+            .amount(float.minor(), &self.venue.currency.to_string())
+            .detail("business_day", day.clone());
+        self.auditor.append(&tx, now, &offset, &ev)?;
         let op = wire::Operation::ShiftOpened(wire::ShiftOpened {
             shift_id: uuid.clone(),
             business_day: day,
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
             currency: self.venue.currency.to_string(),
             float: float.minor(),
@@ -953,6 +1261,10 @@ impl Register {
         amount: Money,
         reason: &str,
     ) -> AppResult<()> {
+        let actor = match kind {
+            CashMovementKind::PaidIn => self.authorize(session, Some(Permission::CashInOut), "cash_movement")?,
+            CashMovementKind::PaidOut => self.authorize(session, Some(Permission::Sell), "cash_movement")?,
+        };
         if amount.currency() != self.venue.currency {
             return Err(AppError::new(
                 ErrorCode::CurrencyMismatch,
@@ -961,7 +1273,15 @@ impl Register {
         }
         let reason = check_movement(amount, reason)?;
         let shift = self.require_open_shift()?;
+        let approval = match kind {
+            CashMovementKind::PaidOut => self.require_override(
+                &actor,
+                OverrideAction { kind: OverrideKind::PaidOut, amount: amount.minor(), subject: shift.uuid.clone() },
+            )?,
+            CashMovementKind::PaidIn => None,
+        };
         let now = self.clock.now();
+        let offset = self.offset(now);
         let uuid = new_id();
         let tx = self.store.write()?;
         pos_store::shifts::insert_cash_movement(
@@ -972,21 +1292,30 @@ impl Register {
                 kind,
                 amount: amount.minor(),
                 reason: &reason,
-                staff_id: session.staff_id,
+                staff_id: actor.id,
                 at: micros(now),
             },
         )?;
+        let ev = Event::new(kind.as_str(), "ok")
+            .actor(actor.id, &actor.name)
+            .subject("movement", uuid.clone())
+            .subject("shift", shift.uuid.clone())
+            .amount(amount.minor(), &self.venue.currency.to_string())
+            .reason(&reason);
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        self.auditor.append(&tx, now, &offset, &ev)?;
         let op = wire::Operation::CashMoved(wire::CashMoved {
             movement_id: uuid,
             shift_id: shift.uuid,
             kind: kind.as_str().into(),
             amount: amount.minor(),
             reason,
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
         });
         pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
         Ok(())
     }
 
@@ -1015,6 +1344,7 @@ impl Register {
     /// Blind close: the cashier counts the drawer by denomination without seeing what is expected.
     /// Returns the Z report.
     pub fn close_shift(&mut self, session: &Session, counts: &[(i64, i64)]) -> AppResult<ShiftReport> {
+        let actor = self.authorize(session, Some(Permission::CloseShift), "shift_closed")?;
         let shift = self.require_open_shift()?;
         if !self.carts.values().all(|c| c.order.is_empty()) {
             let n = self.carts.values().filter(|c| !c.order.is_empty()).count();
@@ -1025,13 +1355,29 @@ impl Register {
         let facts = self.shift_cash_facts(&shift)?;
         let expected = cash_summary(self.venue.currency, &totals, &facts).expected.minor();
         let counted = count.total();
+        // Closing with a variance above the threshold is a forced close: a manager approves it.
+        let action = OverrideAction {
+            kind: OverrideKind::ForceCloseShift,
+            amount: (counted - expected).abs(),
+            subject: shift.uuid.clone(),
+        };
+        let approval = self.require_override(&actor, action)?;
         let now = self.clock.now();
+        let offset = self.offset(now);
         let count_json = serde_json::to_string(&count.counts).expect("pairs serialise");
         let tx = self.store.write()?;
-        pos_store::shifts::close_shift(&tx, shift.id, micros(now), session.staff_id, expected, counted, &count_json)?;
+        pos_store::shifts::close_shift(&tx, shift.id, micros(now), actor.id, expected, counted, &count_json)?;
+        let ev = Event::new("shift_closed", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("shift", shift.uuid.clone())
+            .amount(counted, &self.venue.currency.to_string())
+            .detail("expected_cash", expected)
+            .detail("variance", counted - expected);
+        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        self.auditor.append(&tx, now, &offset, &ev)?;
         let op = wire::Operation::ShiftClosed(wire::ShiftClosed {
             shift_id: shift.uuid.clone(),
-            staff_id: session.staff_id,
+            staff_id: actor.id,
             at: utc(now),
             expected_cash: expected,
             counted_cash: counted,
@@ -1040,8 +1386,10 @@ impl Register {
         });
         pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        self.consume(approval.as_ref());
         self.carts.clear();
-        self.z_report(Some(&shift.uuid))
+        let s = pos_store::shifts::shift_by_uuid(self.store.conn(), &shift.uuid)?.expect("just closed");
+        self.shift_report(&s, ShiftReportKind::Z)
     }
 
     // ---- reports -----------------------------------------------------------------------------
@@ -1063,13 +1411,15 @@ impl Register {
     }
 
     /// The running report of the open shift. Changes nothing.
-    pub fn x_report(&self) -> AppResult<ShiftReport> {
+    pub fn x_report(&mut self, session: &Session) -> AppResult<ShiftReport> {
+        self.authorize(session, Some(Permission::ViewReports), "x_report")?;
         let s = self.require_open_shift()?;
         self.shift_report(&s, ShiftReportKind::X)
     }
 
     /// The closing report of a closed shift (the last one when `shift_id` is `None`).
-    pub fn z_report(&self, shift_id: Option<&str>) -> AppResult<ShiftReport> {
+    pub fn z_report(&mut self, session: &Session, shift_id: Option<&str>) -> AppResult<ShiftReport> {
+        self.authorize(session, Some(Permission::ViewReports), "z_report")?;
         let s = match shift_id {
             Some(id) => pos_store::shifts::shift_by_uuid(self.store.conn(), id)?
                 .ok_or_else(|| AppError::not_found(format!("no shift {id}")))?,
@@ -1084,7 +1434,8 @@ impl Register {
         self.shift_report(&s, ShiftReportKind::Z)
     }
 
-    pub fn daily_summary(&self, day: Date) -> AppResult<DailySummary> {
+    pub fn daily_summary(&mut self, session: &Session, day: Date) -> AppResult<DailySummary> {
+        self.authorize(session, Some(Permission::ViewReports), "daily_summary")?;
         let d = day.to_string();
         let mut totals = SalesTotals::new(self.venue.currency, self.venue.rules.price_mode);
         pos_store::reports::feed_sales(self.store.conn(), Scope::Days(&d, &d), &mut totals)?;
@@ -1100,7 +1451,8 @@ impl Register {
         })
     }
 
-    pub fn item_mix(&self, from: Date, to: Date) -> AppResult<ItemMix> {
+    pub fn item_mix(&mut self, session: &Session, from: Date, to: Date) -> AppResult<ItemMix> {
+        self.authorize(session, Some(Permission::ViewReports), "item_mix")?;
         check_range(from, to)?;
         let mut mix = ItemMixTotals::default();
         pos_store::reports::feed_item_mix(
@@ -1113,14 +1465,18 @@ impl Register {
         Ok(mix.finish(self.venue.currency, &self.venue.name, from, to))
     }
 
-    pub fn tax_export(&self, from: Date, to: Date) -> AppResult<TaxExport> {
+    /// The tax export (back office: an export of data).
+    pub fn tax_export(&mut self, session: &Session, from: Date, to: Date) -> AppResult<TaxExport> {
+        let actor = self.authorize(session, Some(Permission::ExportData), "export")?;
         check_range(from, to)?;
         let mut t = TaxExportTotals::default();
         pos_store::reports::feed_tax_export(self.store.conn(), &from.to_string(), &to.to_string(), &mut t)?;
+        self.audit_export(&actor, "tax", from, to)?;
         Ok(t.finish(self.venue.currency, &self.venue.name, from, to))
     }
 
-    pub fn payments_report(&self, scope: &PaymentsScope) -> AppResult<PaymentReconciliation> {
+    pub fn payments_report(&mut self, session: &Session, scope: &PaymentsScope) -> AppResult<PaymentReconciliation> {
+        self.authorize(session, Some(Permission::ViewReports), "payments_report")?;
         let (shifts, label) = match scope {
             PaymentsScope::Day(d) => {
                 let s = d.to_string();
@@ -1143,9 +1499,12 @@ impl Register {
     }
 
     /// Orders of the given business days with lines and payments.
-    pub fn export_sales(&self, from: Date, to: Date) -> AppResult<Vec<ExportOrderView>> {
+    /// Orders with lines and payments (back office: an export of data). The export is audited.
+    pub fn export_sales(&mut self, session: &Session, from: Date, to: Date) -> AppResult<Vec<ExportOrderView>> {
+        let actor = self.authorize(session, Some(Permission::ExportData), "export")?;
         check_range(from, to)?;
         let orders = pos_store::reports::export_orders(self.store.conn(), &from.to_string(), &to.to_string())?;
+        self.audit_export(&actor, "sales", from, to)?;
         let m = |v| self.money(v);
         Ok(orders
             .into_iter()
@@ -1365,4 +1724,10 @@ fn wire_payments(s: &Settlement) -> Vec<wire::SalePayment> {
 /// Formats minor units of the venue's currency for messages.
 pub fn format_amount(minor: i64, currency: Currency) -> String {
     format_minor(minor, currency)
+}
+
+fn parse_role(role: &str) -> AppResult<Role> {
+    Role::parse(role).ok_or_else(|| {
+        AppError::invalid(format!("unknown role {role:?}: owner, manager, supervisor, cashier or trainee"))
+    })
 }

@@ -74,6 +74,8 @@ pub struct SaleReceipt {
     pub change_due: Money,
     pub payments: Vec<PaymentView>,
     pub outbox_seq: i64,
+    /// The short hash of this action's audit entry, printed on the receipt.
+    pub audit_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,6 +86,8 @@ pub struct VoidReceipt {
     pub total: Money,
     pub reason: String,
     pub outbox_seq: Option<i64>,
+    /// The short hash of this action's audit entry, printed on the receipt.
+    pub audit_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -113,6 +117,8 @@ pub struct RefundReceipt {
     pub total: Money,
     pub payouts: Vec<PayoutView>,
     pub outbox_seq: i64,
+    /// The short hash of this action's audit entry, printed on the receipt.
+    pub audit_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -204,4 +210,95 @@ pub struct ExportOrderView {
     pub refunded_total: Money,
     pub lines: Vec<ExportLineView>,
     pub payments: Vec<ExportPaymentView>,
+}
+
+/// What a manager is asked to approve. Returned inside an `approval_required` error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalRequestView {
+    pub request_id: String,
+    /// e.g. `refund`, `order_void`, `discount`.
+    pub action: String,
+    /// Minor units of money, or basis points for a discount.
+    pub amount: i64,
+    /// The amount as people read it: "25.00 EUR" or "15%".
+    pub amount_text: String,
+    /// What the action is on: an order id, a line, a shift, a day.
+    pub subject: String,
+    pub requested_by: String,
+    /// Reason codes the manager picks from.
+    pub reasons: Vec<String>,
+    /// Staff who may approve it (never the requester).
+    pub approvers: Vec<StaffView>,
+    /// Whether the approver must also enter an authenticator code.
+    pub totp_required: bool,
+    pub expires_at: String,
+}
+
+/// A manager's approval, usable once, for the same action and amount, until it expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApprovalGrantView {
+    pub request_id: String,
+    pub action: String,
+    pub amount_text: String,
+    pub approved_by: String,
+    pub reason: String,
+    pub expires_at: String,
+}
+
+/// A staff member as the back office sees them (never their PIN hash or TOTP secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffAdminView {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    pub permissions: Vec<String>,
+    pub max_discount_bp: u32,
+    pub pin_locked: bool,
+    pub pin_failures: u32,
+    pub totp_enrolled: bool,
+    pub totp_required: bool,
+}
+
+/// What the signed-in person may do, for the UI to show or hide (the façade checks regardless).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionView {
+    pub staff_id: i64,
+    pub name: String,
+    pub role: String,
+    pub permissions: Vec<String>,
+    pub max_discount_bp: u32,
+    pub totp_enrolled: bool,
+    pub elevated_until: Option<String>,
+}
+
+/// TOTP enrolment: show the QR code (or the secret) once, then confirm with a first code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TotpEnrolmentView {
+    pub staff_id: i64,
+    pub otpauth_uri: String,
+    pub secret_base32: String,
+    pub qr_svg: String,
+}
+
+/// The result of `audit verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditVerifyView {
+    pub ok: bool,
+    pub device: String,
+    pub public_key: String,
+    pub entries: u64,
+    pub last_seq: Option<u64>,
+    pub last_hash: Option<String>,
+    pub fault: Option<pos_audit::Fault>,
+}
+
+/// One entry of an audit export: the stored entry and, for convenience, its body parsed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditExportView {
+    pub format: &'static str,
+    pub device: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    pub entries: Vec<pos_audit::Entry>,
 }

@@ -20,7 +20,10 @@ pub const META_FILE: &str = "store.json";
 const PAGE_SIZE: u32 = 2048;
 
 /// Numbered, append-only migrations, applied in order by `PRAGMA user_version`.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_register.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_register.sql")),
+    (2, include_str!("../migrations/0002_staff_security.sql")),
+];
 
 pub fn schema_version_supported() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.0)
@@ -265,6 +268,7 @@ impl Store {
         let forget_keys = || {
             let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
             let _ = secrets.delete(&crate::keys::pepper_name(&store_id));
+            let _ = secrets.delete(&crate::keys::audit_key_name(&store_id));
         };
         // The keys go to the credential store before anything touches the disk.
         if let Err(e) = keys.save(secrets, &store_id) {
@@ -337,6 +341,11 @@ impl Store {
 
     pub fn pin_pepper(&self) -> &[u8; 32] {
         self.keys.pin_pepper.expose()
+    }
+
+    /// The seed of the device's Ed25519 audit signing key.
+    pub fn audit_key_seed(&self) -> &[u8; 32] {
+        self.keys.audit_key.expose()
     }
 
     /// For reads.

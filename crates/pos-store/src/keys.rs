@@ -134,11 +134,13 @@ impl fmt::Debug for Secret32 {
     }
 }
 
-/// The store's secrets: the SQLCipher key and the PIN pepper.
+/// The store's secrets: the SQLCipher key, the PIN pepper and the seed of the device's Ed25519
+/// audit signing key.
 #[derive(Debug, Clone)]
 pub struct KeyMaterial {
     pub db_key: Secret32,
     pub pin_pepper: Secret32,
+    pub audit_key: Secret32,
 }
 
 pub(crate) fn db_key_name(store_id: &str) -> String {
@@ -149,9 +151,13 @@ pub(crate) fn pepper_name(store_id: &str) -> String {
     format!("{store_id}/pin-pepper")
 }
 
+pub(crate) fn audit_key_name(store_id: &str) -> String {
+    format!("{store_id}/audit-key")
+}
+
 impl KeyMaterial {
     pub fn generate() -> Result<KeyMaterial, StoreError> {
-        Ok(KeyMaterial { db_key: Secret32::random()?, pin_pepper: Secret32::random()? })
+        Ok(KeyMaterial { db_key: Secret32::random()?, pin_pepper: Secret32::random()?, audit_key: Secret32::random()? })
     }
 
     pub fn load(secrets: &dyn SecretStore, store_id: &str) -> Result<KeyMaterial, StoreError> {
@@ -159,12 +165,17 @@ impl KeyMaterial {
             let v = secrets.get(&name)?.ok_or(StoreError::KeyMissing)?;
             Secret32::from_slice(&v).ok_or(StoreError::KeyMissing)
         };
-        Ok(KeyMaterial { db_key: get(db_key_name(store_id))?, pin_pepper: get(pepper_name(store_id))? })
+        Ok(KeyMaterial {
+            db_key: get(db_key_name(store_id))?,
+            pin_pepper: get(pepper_name(store_id))?,
+            audit_key: get(audit_key_name(store_id))?,
+        })
     }
 
     pub fn save(&self, secrets: &dyn SecretStore, store_id: &str) -> Result<(), StoreError> {
         secrets.put(&db_key_name(store_id), self.db_key.expose())?;
         secrets.put(&pepper_name(store_id), self.pin_pepper.expose())?;
+        secrets.put(&audit_key_name(store_id), self.audit_key.expose())?;
         Ok(())
     }
 
@@ -217,9 +228,10 @@ impl RecoverySecret {
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.wrapping_key(store_id)[..]));
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).map_err(|e| StoreError::Random(e.to_string()))?;
-        let mut plain = Zeroizing::new(Vec::with_capacity(64));
+        let mut plain = Zeroizing::new(Vec::with_capacity(96));
         plain.extend_from_slice(keys.db_key.expose());
         plain.extend_from_slice(keys.pin_pepper.expose());
+        plain.extend_from_slice(keys.audit_key.expose());
         let ct = cipher
             .encrypt(Nonce::from_slice(&nonce), Payload { msg: &plain, aad: store_id.as_bytes() })
             .map_err(|_| StoreError::Random("encryption failed".into()))?;
@@ -242,13 +254,11 @@ impl RecoverySecret {
                 .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ct, aad: store_id.as_bytes() })
                 .map_err(|_| StoreError::BadRecoverySecret)?,
         );
-        if plain.len() != 64 {
+        if plain.len() != 96 {
             return Err(StoreError::BadRecoverySecret);
         }
-        Ok(KeyMaterial {
-            db_key: Secret32::from_slice(&plain[..32]).ok_or(StoreError::BadRecoverySecret)?,
-            pin_pepper: Secret32::from_slice(&plain[32..]).ok_or(StoreError::BadRecoverySecret)?,
-        })
+        let part = |i: usize| Secret32::from_slice(&plain[i * 32..(i + 1) * 32]).ok_or(StoreError::BadRecoverySecret);
+        Ok(KeyMaterial { db_key: part(0)?, pin_pepper: part(1)?, audit_key: part(2)? })
     }
 }
 
@@ -273,6 +283,7 @@ mod tests {
         let back = RecoverySecret::parse(&typed).unwrap().unwrap("store-1", &wrapped).unwrap();
         assert_eq!(back.db_key.expose(), keys.db_key.expose());
         assert_eq!(back.pin_pepper.expose(), keys.pin_pepper.expose());
+        assert_eq!(back.audit_key.expose(), keys.audit_key.expose());
         let other = RecoverySecret::random().unwrap();
         assert!(matches!(other.unwrap("store-1", &wrapped), Err(StoreError::BadRecoverySecret)));
         assert!(matches!(rs.unwrap("store-2", &wrapped), Err(StoreError::BadRecoverySecret)));

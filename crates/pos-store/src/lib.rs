@@ -11,6 +11,7 @@ pub mod keys;
 pub mod orders;
 pub mod outbox;
 pub mod reports;
+pub mod security;
 pub mod shifts;
 
 pub use db::{APPLICATION_ID, DB_FILE, META_FILE, Store, StoreMeta, schema_version_supported};
