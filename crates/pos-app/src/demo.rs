@@ -414,11 +414,8 @@ pub fn with_manager_approval<T>(
     match op(reg) {
         Err(e) if e.code == crate::ErrorCode::ApprovalRequired => {
             let request = e.approval.as_ref().expect("approval_required carries its request");
-            let manager = request
-                .approvers
-                .first()
-                .ok_or_else(|| AppError::conflict("nobody can approve this"))?
-                .clone();
+            let manager =
+                request.approvers.first().ok_or_else(|| AppError::conflict("nobody can approve this"))?.clone();
             let pin = demo_pin(&manager.name)?;
             reg.approve(requester, &request.request_id, manager.id, &pin, None, reason)?;
             op(reg)

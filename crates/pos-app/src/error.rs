@@ -49,6 +49,8 @@ pub enum ErrorCode {
     TotpNotEnrolled,
     /// The business day is closed: nothing more can be recorded on it until it is re-opened.
     DayClosed,
+    /// `audit verify` found a fault; the message names the first bad sequence number.
+    AuditChainBroken,
     CredentialStoreUnavailable,
     KeyMissing,
     WrongKey,
@@ -82,6 +84,7 @@ impl ErrorCode {
             ErrorCode::WrongTotp => "wrong_totp",
             ErrorCode::TotpNotEnrolled => "totp_not_enrolled",
             ErrorCode::DayClosed => "day_closed",
+            ErrorCode::AuditChainBroken => "audit_chain_broken",
             ErrorCode::CredentialStoreUnavailable => "credential_store_unavailable",
             ErrorCode::KeyMissing => "key_missing",
             ErrorCode::WrongKey => "wrong_key",
@@ -110,11 +113,8 @@ impl AppError {
     }
 
     pub fn approval_required(request: ApprovalRequestView) -> AppError {
-        let message = format!(
-            "{} of {} needs a manager's approval",
-            request.action.replace('_', " "),
-            request.amount_text
-        );
+        let message =
+            format!("{} of {} needs a manager's approval", request.action.replace('_', " "), request.amount_text);
         AppError { code: ErrorCode::ApprovalRequired, message, approval: Some(Box::new(request)) }
     }
 

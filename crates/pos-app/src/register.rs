@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use pos_audit::Event;
+use pos_auth::overrides::{OverrideAction, OverrideKind};
+use pos_auth::permissions::{Permission, Role};
 use pos_core::business_day::BusinessDayRule;
 use pos_core::catalog::{Catalog, Sku};
 use pos_core::money::{Currency, Money, Quantity, format_minor};
@@ -20,13 +23,10 @@ use pos_core::rounding::round_to_increment;
 use pos_core::shift::{CashCount, CashMovementKind, check_float, check_movement};
 use pos_core::tax::{PriceMode, TaxRounding, TaxTable, format_rate};
 use pos_core::tender::{Settlement, Tender, settle};
-use pos_audit::Event;
-use pos_auth::overrides::{OverrideAction, OverrideKind};
-use pos_auth::permissions::{Permission, Role};
 use pos_store::catalog::VenueRow;
-use pos_store::security::StaffSecurity;
 use pos_store::orders::{NewOrder, NewRefund, OrderKey, OrderOutcome};
 use pos_store::reports::Scope;
+use pos_store::security::StaffSecurity;
 use pos_store::shifts::ShiftRow;
 use pos_store::{RecoverySecret, SecretStore, Store};
 use pos_sync_protocol as wire;
@@ -256,7 +256,8 @@ impl Register {
         let pepper = *store.pin_pepper();
         let audit_seed = zeroize::Zeroizing::new(*store.audit_key_seed());
         let store_id = store.store_id().to_owned();
-        let offset = BusinessDayRule::new(&setup.time_zone, setup.day_cutoff_hour)?.local(now).strftime("%:z").to_string();
+        let offset =
+            BusinessDayRule::new(&setup.time_zone, setup.day_cutoff_hour)?.local(now).strftime("%:z").to_string();
         let hashes: Vec<String> = staff.iter().map(|s| pin::hash_pin(&pepper, &s.pin)).collect::<AppResult<_>>()?;
         let tx = store.write()?;
         pos_store::catalog::insert_venue(
@@ -519,7 +520,13 @@ impl Register {
         self.order_view(order_id)
     }
 
-    pub fn add_item(&mut self, session: &Session, order_id: &str, item: ItemRef, qty: Quantity) -> AppResult<OrderView> {
+    pub fn add_item(
+        &mut self,
+        session: &Session,
+        order_id: &str,
+        item: ItemRef,
+        qty: Quantity,
+    ) -> AppResult<OrderView> {
         self.authorize(session, Some(Permission::Sell), "add_item")?;
         let sku = self.find_sku(item)?;
         let trial = self.try_edit(order_id, |o| o.add(&sku, qty).map(|_| ()))?;
@@ -552,8 +559,11 @@ impl Register {
         if reduction <= 0 {
             return self.commit_edit(order_id, trial, None, None);
         }
-        let action =
-            OverrideAction { kind: OverrideKind::LineVoid, amount: reduction, subject: format!("{order_id}/{line_no}") };
+        let action = OverrideAction {
+            kind: OverrideKind::LineVoid,
+            amount: reduction,
+            subject: format!("{order_id}/{line_no}"),
+        };
         let approval = self.require_override(&actor, action)?;
         let ev = Event::new("line_void", "ok")
             .actor(actor.id, &actor.name)
@@ -921,6 +931,21 @@ impl Register {
         Ok(())
     }
 
+    /// Appends `n` audit entries in ONE transaction through the register's own signer. Only for
+    /// building a large chain for the verification benchmark.
+    #[cfg(feature = "test-support")]
+    pub fn seed_audit_for_benchmark(&mut self, n: u64) -> AppResult<()> {
+        let now = self.clock.now();
+        let offset = self.offset(now);
+        let tx = self.store.write()?;
+        for i in 0..n {
+            let ev = Event::new("benchmark", "ok").subject("n", i).amount(i64::try_from(i).unwrap_or(0), "EUR");
+            self.auditor.append(&tx, now, &offset, &ev)?;
+        }
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(())
+    }
+
     /// Voids an order being rung up (kept on record if it had lines) or a paid order of the current
     /// shift that has no refunds.
     pub fn void_open_order(&mut self, session: &Session, order_id: &str, reason: &str) -> AppResult<VoidReceipt> {
@@ -950,7 +975,8 @@ impl Register {
         let priced = cart.order.price(&self.venue.rules, &self.venue.taxes)?;
         let (opened_at, staff_id, discount) = (cart.opened_at, cart.staff_id, cart.order.discount());
         let shift = self.require_open_shift()?;
-        let action = OverrideAction { kind: OverrideKind::OrderVoid, amount: priced.total, subject: order_id.to_owned() };
+        let action =
+            OverrideAction { kind: OverrideKind::OrderVoid, amount: priced.total, subject: order_id.to_owned() };
         let approval = self.require_override(&actor, action)?;
         let now = self.clock.now();
         let offset = self.offset(now);
@@ -1261,10 +1287,8 @@ impl Register {
         amount: Money,
         reason: &str,
     ) -> AppResult<()> {
-        let actor = match kind {
-            CashMovementKind::PaidIn => self.authorize(session, Some(Permission::CashInOut), "cash_movement")?,
-            CashMovementKind::PaidOut => self.authorize(session, Some(Permission::Sell), "cash_movement")?,
-        };
+        // Both need the flag; a paid-out above the policy's threshold also needs a manager.
+        let actor = self.authorize(session, Some(Permission::CashInOut), "cash_movement")?;
         if amount.currency() != self.venue.currency {
             return Err(AppError::new(
                 ErrorCode::CurrencyMismatch,
@@ -1498,7 +1522,27 @@ impl Register {
         Ok(reconcile(&self.venue.name, &label, self.venue.currency, &all, &cash))
     }
 
-    /// Orders of the given business days with lines and payments.
+    /// Orders of the given business days, newest first, for the orders screen (any seller).
+    pub fn orders(&mut self, session: &Session, from: Date, to: Date) -> AppResult<Vec<OrderSummaryView>> {
+        self.authorize(session, Some(Permission::Sell), "orders")?;
+        check_range(from, to)?;
+        let orders = pos_store::reports::export_orders(self.store.conn(), &from.to_string(), &to.to_string())?;
+        Ok(orders
+            .into_iter()
+            .rev()
+            .map(|o| OrderSummaryView {
+                order_id: o.uuid,
+                receipt_no: o.receipt_no,
+                business_day: o.business_day,
+                status: o.status,
+                paid_at: o.paid_at.map(|t| self.local(from_micros(t))),
+                cashier: o.staff,
+                total: self.money(o.total),
+                refunded_total: self.money(o.refunded_total),
+            })
+            .collect())
+    }
+
     /// Orders with lines and payments (back office: an export of data). The export is audited.
     pub fn export_sales(&mut self, session: &Session, from: Date, to: Date) -> AppResult<Vec<ExportOrderView>> {
         let actor = self.authorize(session, Some(Permission::ExportData), "export")?;

@@ -173,12 +173,9 @@ impl Auditor {
             None => (1, pos_audit::GENESIS.to_owned()),
         };
         let at = at.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
-        let entry = pos_audit::seal(
-            event,
-            &Position { device: &self.device, seq, at: &at, offset, prev: &prev },
-            &self.signer,
-        )
-        .map_err(|e| AppError::new(ErrorCode::Internal, format!("audit entry: {e}")))?;
+        let entry =
+            pos_audit::seal(event, &Position { device: &self.device, seq, at: &at, offset, prev: &prev }, &self.signer)
+                .map_err(|e| AppError::new(ErrorCode::Internal, format!("audit entry: {e}")))?;
         pos_store::security::audit_append(
             tx,
             &pos_store::security::AuditRow {
@@ -350,20 +347,25 @@ impl Register {
             max_discount_bp: staff.max_discount_bp,
         };
         if let Some(p) = perm {
-            let ev = || Event::new(op, "refused").actor(actor.id, &actor.name).detail("permission", p.as_str());
+            let ev = || {
+                Event::new("permission_denied", "refused")
+                    .actor(actor.id, &actor.name)
+                    .detail("operation", op)
+                    .detail("permission", p.as_str())
+            };
             if !actor.perms.contains(p) {
                 let err = AppError::new(
                     ErrorCode::PermissionDenied,
                     format!("{} may not do this (needs the {p} permission)", actor.name),
                 );
-                return Err(self.refuse(ev(), err));
+                return Err(self.refuse(ev().detail("why", "missing_permission"), err));
             }
             if p.is_back_office() && !elevated {
                 let err = AppError::new(
                     ErrorCode::ElevationRequired,
                     "a back-office action: enter your PIN and a current authenticator code first",
                 );
-                return Err(self.refuse(ev(), err));
+                return Err(self.refuse(ev().detail("why", "not_elevated"), err));
             }
         }
         if let Some(state) = self.security.sessions.get_mut(&session.token) {
@@ -402,7 +404,13 @@ impl Register {
             let s_after = attempts_of(&staff).after_failure(&policy.staff_lockout, now);
             let d_after = device.after_failure(&policy.device_lockout, now);
             let tx = self.store.write()?;
-            pos_store::security::set_staff_attempts(&tx, staff.id, s_after.failures, s_after.last_failure_us, s_after.locked)?;
+            pos_store::security::set_staff_attempts(
+                &tx,
+                staff.id,
+                s_after.failures,
+                s_after.last_failure_us,
+                s_after.locked,
+            )?;
             pos_store::security::set_device_attempts(&tx, d_after.failures, d_after.last_failure_us, d_after.locked)?;
             let ev = Event::new("pin_failed", "refused")
                 .actor(staff.id, &staff.name)
@@ -411,7 +419,8 @@ impl Register {
                 .detail("device_failures", d_after.failures);
             self.auditor.append(&tx, at, &offset, &ev)?;
             if s_after.locked && !staff.pin_locked {
-                let ev = Event::new("staff_locked", "ok").subject("staff", staff.id).detail("failures", s_after.failures);
+                let ev =
+                    Event::new("staff_locked", "ok").subject("staff", staff.id).detail("failures", s_after.failures);
                 self.auditor.append(&tx, at, &offset, &ev)?;
             }
             if d_after.locked && !device.locked {
@@ -470,11 +479,14 @@ impl Register {
                 let ev = Event::new("totp_failed", "refused")
                     .actor(staff.id, &staff.name)
                     .detail("purpose", purpose)
-                    .detail("why", match e {
-                        TotpError::Malformed => "malformed",
-                        TotpError::Wrong => "wrong",
-                        TotpError::Replayed => "replayed",
-                    });
+                    .detail(
+                        "why",
+                        match e {
+                            TotpError::Malformed => "malformed",
+                            TotpError::Wrong => "wrong",
+                            TotpError::Replayed => "replayed",
+                        },
+                    );
                 Err(self.refuse(ev, AppError::new(ErrorCode::WrongTotp, e.to_string())))
             }
         }
@@ -606,7 +618,10 @@ impl Register {
             .staff
             .iter()
             .filter(|s| {
-                s.active && !s.pin_locked && s.id != actor.id && may_approve(Permissions::from_bits(s.permissions), action.kind)
+                s.active
+                    && !s.pin_locked
+                    && s.id != actor.id
+                    && may_approve(Permissions::from_bits(s.permissions), action.kind)
             })
             .map(|s| StaffView { id: s.id, name: s.name.clone(), role: s.role.clone() })
             .collect();
@@ -706,10 +721,7 @@ impl Register {
             ));
         }
         if !req.action.kind.reasons().contains(&reason) {
-            return Err(AppError::invalid(format!(
-                "pick a reason: {}",
-                req.action.kind.reasons().join(", ")
-            )));
+            return Err(AppError::invalid(format!("pick a reason: {}", req.action.kind.reasons().join(", "))));
         }
         let approver = self.check_fresh_pin(approver_id, pin, "approve")?;
         if !may_approve(Permissions::from_bits(approver.permissions), req.action.kind) {
@@ -805,7 +817,11 @@ impl Register {
         if beyond.is_empty() {
             return Ok(());
         }
-        let ev = Event::new(op, "refused").actor(actor.id, &actor.name).detail("beyond_own", beyond.join(","));
+        let ev = Event::new("permission_denied", "refused")
+            .actor(actor.id, &actor.name)
+            .detail("operation", op)
+            .detail("why", "beyond_own_permissions")
+            .detail("permissions", beyond.join(","));
         Err(self.refuse(
             ev,
             AppError::new(
@@ -815,7 +831,13 @@ impl Register {
         ))
     }
 
-    pub fn add_staff(&mut self, session: &Session, name: &str, access: &StaffAccess, pin: &str) -> AppResult<StaffAdminView> {
+    pub fn add_staff(
+        &mut self,
+        session: &Session,
+        name: &str,
+        access: &StaffAccess,
+        pin: &str,
+    ) -> AppResult<StaffAdminView> {
         let actor = self.authorize(session, Some(Permission::ManageStaff), "staff_added")?;
         let name = clean_name(name)?;
         pin::check_pin_format(pin)?;
@@ -862,7 +884,12 @@ impl Register {
     }
 
     /// Sets a staff member's role, permission flags, discount limit and TOTP requirement.
-    pub fn set_staff_access(&mut self, session: &Session, staff_id: i64, access: &StaffAccess) -> AppResult<StaffAdminView> {
+    pub fn set_staff_access(
+        &mut self,
+        session: &Session,
+        staff_id: i64,
+        access: &StaffAccess,
+    ) -> AppResult<StaffAdminView> {
         let actor = self.authorize(session, Some(Permission::ManageStaff), "staff_changed")?;
         let target = self.target_staff(staff_id)?;
         check_discount_limit(access.max_discount_bp)?;
@@ -871,7 +898,8 @@ impl Register {
         let added = Permissions::from_bits(access.permissions.bits() & !before.bits());
         let removed = Permissions::from_bits(before.bits() & !access.permissions.bits());
         self.check_no_escalation(&actor, Permissions::from_bits(added.bits() | removed.bits()), "staff_changed")?;
-        if !self.keeps_a_staff_manager(staff_id, access.permissions.contains(Permission::ManageStaff) && target.active) {
+        if !self.keeps_a_staff_manager(staff_id, access.permissions.contains(Permission::ManageStaff) && target.active)
+        {
             return Err(AppError::conflict("nobody would be left who can manage staff"));
         }
         let now = self.clock.now();
@@ -956,7 +984,8 @@ impl Register {
 
     /// Starts TOTP enrolment: your own while you have none, anyone's with back-office access.
     pub fn begin_totp_enrolment(&mut self, session: &Session, staff_id: i64) -> AppResult<TotpEnrolmentView> {
-        let own_first = staff_id == session.staff_id && self.staff_row(staff_id).is_some_and(|s| s.totp_sealed.is_none());
+        let own_first =
+            staff_id == session.staff_id && self.staff_row(staff_id).is_some_and(|s| s.totp_sealed.is_none());
         let perm = if own_first { None } else { Some(Permission::ManageStaff) };
         self.authorize(session, perm, "totp_enrolment")?;
         let target = self.target_staff(staff_id)?;
@@ -975,7 +1004,8 @@ impl Register {
 
     /// Finishes enrolment with a first code from the authenticator.
     pub fn confirm_totp_enrolment(&mut self, session: &Session, staff_id: i64, code: &str) -> AppResult<()> {
-        let own_first = staff_id == session.staff_id && self.staff_row(staff_id).is_some_and(|s| s.totp_sealed.is_none());
+        let own_first =
+            staff_id == session.staff_id && self.staff_row(staff_id).is_some_and(|s| s.totp_sealed.is_none());
         let perm = if own_first { None } else { Some(Permission::ManageStaff) };
         let actor = self.authorize(session, perm, "totp_enrolment")?;
         let secret = self
@@ -1033,7 +1063,12 @@ impl Register {
             let rows = pos_store::security::audit_entries(self.store.conn(), from, 50_000)?;
             let Some(last) = rows.last() else { break };
             from = last.seq + 1;
-            out.extend(rows.into_iter().map(|r| Entry { seq: r.seq, body: r.body, hash: r.hash, signature: r.signature }));
+            out.extend(rows.into_iter().map(|r| Entry {
+                seq: r.seq,
+                body: r.body,
+                hash: r.hash,
+                signature: r.signature,
+            }));
         }
         Ok(out)
     }

@@ -212,6 +212,19 @@ pub struct ExportOrderView {
     pub payments: Vec<ExportPaymentView>,
 }
 
+/// One order in a list (today's orders, find by receipt number).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderSummaryView {
+    pub order_id: String,
+    pub receipt_no: Option<i64>,
+    pub business_day: String,
+    pub status: String,
+    pub paid_at: Option<String>,
+    pub cashier: String,
+    pub total: Money,
+    pub refunded_total: Money,
+}
+
 /// What a manager is asked to approve. Returned inside an `approval_required` error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalRequestView {

@@ -93,15 +93,12 @@ impl Permission {
         Permission::ALL.into_iter().find(|p| p.as_str() == s)
     }
 
-    /// Back-office permissions: acting on them needs a PIN and a current TOTP code.
+    /// Back-office permissions: acting on them needs a PIN and a current TOTP code. (Closing a
+    /// day is routine; re-opening one is back office and checked where it happens.)
     pub fn is_back_office(self) -> bool {
         matches!(
             self,
-            Permission::ManageStaff
-                | Permission::ManageSettings
-                | Permission::ExportData
-                | Permission::ViewAuditLog
-                | Permission::CloseDay
+            Permission::ManageStaff | Permission::ManageSettings | Permission::ExportData | Permission::ViewAuditLog
         )
     }
 

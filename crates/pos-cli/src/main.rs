@@ -9,7 +9,10 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use pos_app::demo::{self, Traffic};
-use pos_app::{AppError, CatalogRow, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register, SystemClock};
+use pos_app::{
+    AppError, CatalogRow, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register, Session, StaffAccess,
+    SystemClock,
+};
 use serde::Serialize;
 
 mod text;
@@ -20,6 +23,11 @@ struct Cli {
     /// The register's data directory (holds the encrypted database).
     #[arg(long, env = "POS_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// The staff member acting (their id from `init` or `staff list`). Commands that read reports
+    /// or change data sign in as them: the PIN is read from standard input (first line), and for
+    /// back-office commands a current authenticator code too (second line). Never an argument.
+    #[arg(long, env = "POS_STAFF", global = true)]
+    staff: Option<i64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -74,6 +82,76 @@ enum Command {
     },
     /// Health: credential store, cipher integrity, schema version, outbox depth.
     Doctor,
+    /// Orders of a range of business days (any staff member who sells).
+    Orders {
+        #[arg(long)]
+        from: Date,
+        #[arg(long)]
+        to: Date,
+    },
+    /// The tamper-evident audit chain.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCmd,
+    },
+    /// Staff: list, add, unlock, authenticator enrolment.
+    Staff {
+        #[command(subcommand)]
+        what: StaffCmd,
+    },
+    /// Business days: close one, or re-open a closed one (back office).
+    Day {
+        #[command(subcommand)]
+        what: DayCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check hashes, signatures and continuity. Exits non-zero naming the first bad entry.
+    Verify,
+    /// Write the chain (back office: PIN and authenticator code).
+    Export {
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCmd {
+    /// Everyone with role, permissions and lock state (back office).
+    List,
+    /// Add a staff member with a role's preset permissions (back office). Their PIN is the
+    /// third line of standard input.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Lift a PIN lock.
+    Unlock { id: i64 },
+    /// Enrol an authenticator app: prints the otpauth URI and secret, then reads the first code
+    /// from standard input to confirm. Your own first enrolment needs only your PIN.
+    EnrolTotp {
+        /// Whose (default: the acting staff member).
+        #[arg(long = "for")]
+        for_staff: Option<i64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DayCmd {
+    /// Close a business day: nothing more is recorded on it.
+    Close {
+        #[arg(long)]
+        date: Date,
+    },
+    /// Re-open a closed business day (back office).
+    Reopen {
+        #[arg(long)]
+        date: Date,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -152,6 +230,53 @@ fn open(dir: &Path) -> Result<Register, AppError> {
     Register::open(dir, &credential_store()?, Arc::new(SystemClock))
 }
 
+/// Lines of standard input, read only when a command needs them: the PIN, then the
+/// authenticator code, then anything else the command asks for.
+struct Stdin {
+    lines: std::io::Lines<std::io::StdinLock<'static>>,
+}
+
+impl Stdin {
+    fn new() -> Stdin {
+        Stdin { lines: std::io::stdin().lock().lines() }
+    }
+
+    fn line(&mut self, what: &str) -> Result<zeroize::Zeroizing<String>, AppError> {
+        match self.lines.next() {
+            Some(Ok(l)) => Ok(zeroize::Zeroizing::new(l.trim().to_owned())),
+            Some(Err(e)) => Err(AppError::invalid(format!("reading {what} from standard input: {e}"))),
+            None => Err(AppError::invalid(format!("{what} expected on standard input"))),
+        }
+    }
+}
+
+/// Signs in the `--staff` member with the PIN from standard input.
+fn sign_in(reg: &mut Register, staff: Option<i64>, stdin: &mut Stdin) -> Result<Session, AppError> {
+    let id = staff.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NotSignedIn,
+            "this command needs --staff ID (or POS_STAFF), with the PIN on standard input",
+        )
+    })?;
+    let pin = stdin.line("the PIN")?;
+    reg.sign_in(id, &pin)
+}
+
+/// Signs in and opens back-office access: PIN, then a current authenticator code.
+fn sign_in_elevated(reg: &mut Register, staff: Option<i64>, stdin: &mut Stdin) -> Result<Session, AppError> {
+    let id = staff.ok_or_else(|| {
+        AppError::new(
+            ErrorCode::NotSignedIn,
+            "this command needs --staff ID (or POS_STAFF), with the PIN on standard input",
+        )
+    })?;
+    let pin = stdin.line("the PIN")?;
+    let session = reg.sign_in(id, &pin)?;
+    let code = stdin.line("the authenticator code")?;
+    reg.elevate(&session, &pin, &code)?;
+    Ok(session)
+}
+
 #[derive(Serialize)]
 struct InitOut {
     data_dir: String,
@@ -206,29 +331,36 @@ fn run(cli: Cli) -> Result<(), AppError> {
             print_json(&summary)
         }
         Command::Report { kind, date, shift, to, format } => {
-            let reg = open(dir)?;
+            let mut reg = open(dir)?;
+            let mut stdin = Stdin::new();
+            // The tax export is a data export: back office.
+            let s = if matches!(kind, ReportKind::Tax) {
+                sign_in_elevated(&mut reg, cli.staff, &mut stdin)?
+            } else {
+                sign_in(&mut reg, cli.staff, &mut stdin)?
+            };
             let day = date.unwrap_or_else(|| reg.today());
             let csv_or_json = |csv: String, json: &dyn erased::Json| -> Result<(), AppError> {
                 if format == Format::Json { json.print() } else { print_text(&csv) }
             };
             match kind {
                 ReportKind::X => {
-                    let r = reg.x_report()?;
+                    let r = reg.x_report(&s)?;
                     let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
                 ReportKind::Z => {
-                    let r = reg.z_report(shift.as_deref())?;
+                    let r = reg.z_report(&s, shift.as_deref())?;
                     let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
                 ReportKind::Daily => {
-                    let r = reg.daily_summary(day)?;
+                    let r = reg.daily_summary(&s, day)?;
                     let t = if format == Format::Text { text::daily(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
                 ReportKind::ItemMix => {
-                    let r = reg.item_mix(day, to.unwrap_or(day))?;
+                    let r = reg.item_mix(&s, day, to.unwrap_or(day))?;
                     csv_or_json(r.to_csv(), &r)
                 }
                 ReportKind::Payments => {
@@ -236,18 +368,19 @@ fn run(cli: Cli) -> Result<(), AppError> {
                         Some(s) => PaymentsScope::Shift(s),
                         None => PaymentsScope::Day(day),
                     };
-                    let r = reg.payments_report(&scope)?;
+                    let r = reg.payments_report(&s, &scope)?;
                     csv_or_json(r.to_csv(), &r)
                 }
                 ReportKind::Tax => {
-                    let r = reg.tax_export(day, to.unwrap_or(day))?;
+                    let r = reg.tax_export(&s, day, to.unwrap_or(day))?;
                     csv_or_json(r.to_csv(), &r)
                 }
             }
         }
         Command::Export { what: ExportWhat::Sales { from, to, format } } => {
-            let reg = open(dir)?;
-            let orders = reg.export_sales(from, to)?;
+            let mut reg = open(dir)?;
+            let s = sign_in_elevated(&mut reg, cli.staff, &mut Stdin::new())?;
+            let orders = reg.export_sales(&s, from, to)?;
             match format {
                 Format::Json => print_json(&orders),
                 Format::Csv | Format::Text => print_text(&sales_csv(&orders)),
@@ -256,7 +389,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
         Command::Catalog { what: CatalogCmd::Import { file } } => {
             let rows = read_catalog_csv(&file)?;
             let mut reg = open(dir)?;
-            let summary = reg.import_catalog(&rows)?;
+            let s = sign_in(&mut reg, cli.staff, &mut Stdin::new())?;
+            let summary = reg.import_catalog(&s, &rows)?;
             print_json(&summary)
         }
         Command::Doctor => {
@@ -265,6 +399,93 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let report = reg.doctor("OS credential store")?;
             print_json(&report)?;
             if report.ok { Ok(()) } else { Err(AppError::new(ErrorCode::StoreDamaged, "the store failed its checks")) }
+        }
+        Command::Orders { from, to } => {
+            let mut reg = open(dir)?;
+            let s = sign_in(&mut reg, cli.staff, &mut Stdin::new())?;
+            print_json(&reg.orders(&s, from, to)?)
+        }
+        Command::Audit { what: AuditCmd::Verify } => {
+            let reg = open(dir)?;
+            let v = reg.verify_audit()?;
+            print_json(&v)?;
+            match &v.fault {
+                None => Ok(()),
+                Some(f) => Err(AppError::new(
+                    ErrorCode::AuditChainBroken,
+                    format!("audit entry {}: {} ({})", f.seq, f.kind.as_str(), f.detail),
+                )),
+            }
+        }
+        Command::Audit { what: AuditCmd::Export { format } } => {
+            let mut reg = open(dir)?;
+            let s = sign_in_elevated(&mut reg, cli.staff, &mut Stdin::new())?;
+            let export = reg.export_audit(&s)?;
+            match format {
+                Format::Json => print_json(&export),
+                Format::Csv | Format::Text => print_text(&audit_csv(&export)),
+            }
+        }
+        Command::Staff { what } => {
+            let mut reg = open(dir)?;
+            let mut stdin = Stdin::new();
+            match what {
+                StaffCmd::List => {
+                    let s = sign_in_elevated(&mut reg, cli.staff, &mut stdin)?;
+                    print_json(&reg.staff_admin(&s)?)
+                }
+                StaffCmd::Add { name, role } => {
+                    let s = sign_in_elevated(&mut reg, cli.staff, &mut stdin)?;
+                    let role = pos_app::pos_auth::Role::parse(&role).ok_or_else(|| {
+                        AppError::invalid(format!(
+                            "unknown role {role:?}: owner, manager, supervisor, cashier or trainee"
+                        ))
+                    })?;
+                    let pin = stdin.line("the new staff member's PIN")?;
+                    print_json(&reg.add_staff(&s, &name, &StaffAccess::preset(role), &pin)?)
+                }
+                StaffCmd::Unlock { id } => {
+                    let s = sign_in(&mut reg, cli.staff, &mut stdin)?;
+                    reg.unlock_staff(&s, id)?;
+                    print_json(&serde_json::json!({ "unlocked": id }))
+                }
+                StaffCmd::EnrolTotp { for_staff } => {
+                    // Your own first enrolment needs your PIN; anyone else's is back office.
+                    let own = for_staff.is_none() || for_staff == cli.staff;
+                    let s = if own {
+                        sign_in(&mut reg, cli.staff, &mut stdin)?
+                    } else {
+                        sign_in_elevated(&mut reg, cli.staff, &mut stdin)?
+                    };
+                    let target = for_staff.unwrap_or_else(|| s.staff_id());
+                    let view = reg.begin_totp_enrolment(&s, target)?;
+                    print_json(&serde_json::json!({
+                        "staff_id": view.staff_id,
+                        "otpauth_uri": view.otpauth_uri,
+                        "secret_base32": view.secret_base32,
+                        "next": "scan the URI (or type the secret) into an authenticator app, then enter its current code",
+                    }))?;
+                    let code = stdin.line("the first code from the authenticator")?;
+                    reg.confirm_totp_enrolment(&s, target, &code)?;
+                    print_json(&serde_json::json!({ "enrolled": target }))
+                }
+            }
+        }
+        Command::Day { what } => {
+            let mut reg = open(dir)?;
+            let mut stdin = Stdin::new();
+            match what {
+                DayCmd::Close { date } => {
+                    let s = sign_in(&mut reg, cli.staff, &mut stdin)?;
+                    reg.close_day(&s, date)?;
+                    print_json(&serde_json::json!({ "closed": date.to_string() }))
+                }
+                DayCmd::Reopen { date } => {
+                    let s = sign_in_elevated(&mut reg, cli.staff, &mut stdin)?;
+                    reg.reopen_day(&s, date)?;
+                    print_json(&serde_json::json!({ "reopened": date.to_string() }))
+                }
+            }
         }
     }
 }
@@ -405,4 +626,15 @@ fn sales_csv(orders: &[pos_app::views::ExportOrderView]) -> String {
 
 fn amount(m: pos_app::pos_core::Money) -> String {
     pos_app::pos_core::money::format_minor(m.minor(), m.currency())
+}
+
+/// One row per entry: the stored fields exactly, so an auditor can re-hash the body column.
+fn audit_csv(export: &pos_app::views::AuditExportView) -> String {
+    use pos_app::pos_core::report::csv_line;
+    let mut out = String::new();
+    csv_line(&mut out, &["device", "public_key", "seq", "hash", "signature", "body"]);
+    for e in &export.entries {
+        csv_line(&mut out, &[&export.device, &export.public_key, &e.seq.to_string(), &e.hash, &e.signature, &e.body]);
+    }
+    out
 }

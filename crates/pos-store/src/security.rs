@@ -208,7 +208,10 @@ pub fn set_order_audit_hash(tx: &Transaction, order_uuid: &str, short_hash: &str
 }
 
 pub fn order_audit_hash(conn: &Connection, order_uuid: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn.query_row("SELECT audit_hash FROM orders WHERE uuid = ?1", [order_uuid], |r| r.get(0)).optional()?.flatten())
+    Ok(conn
+        .query_row("SELECT audit_hash FROM orders WHERE uuid = ?1", [order_uuid], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// One stored audit entry.
@@ -237,9 +240,8 @@ pub fn audit_append(tx: &Transaction, row: &AuditRow) -> Result<(), StoreError> 
 
 /// Entries from `from_seq` on, in sequence order, at most `limit`.
 pub fn audit_entries(conn: &Connection, from_seq: u64, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, body, hash, signature FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, body, hash, signature FROM audit_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2")?;
     let rows = stmt.query_map(params![from_seq as i64, limit], |r| {
         Ok(AuditRow { seq: r.get::<_, i64>(0)? as u64, body: r.get(1)?, hash: r.get(2)?, signature: r.get(3)? })
     })?;

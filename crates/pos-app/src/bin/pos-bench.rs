@@ -30,7 +30,7 @@ struct Till {
 
 impl Till {
     fn new(mut reg: Register) -> Till {
-        let cashier = demo::sign_in_role(&reg, "cashier").expect("demo cashier");
+        let cashier = demo::sign_in_role(&mut reg, "cashier").expect("demo cashier");
         reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("open shift");
         let codes = reg.catalog().skus().iter().filter(|s| !s.weighed).map(|s| s.code.clone()).collect();
         Till { reg, cashier, codes, rng: DemoRng::new(42) }
@@ -97,9 +97,48 @@ fn main() {
     if want("catalog") {
         catalog_group(&tmp, &secrets, &clock);
     }
+    if want("audit") {
+        audit_group(&tmp, &secrets, &clock);
+    }
     if want("z") {
         z_group(&tmp, &secrets, clock);
     }
+}
+
+/// PIN sign-in (Argon2id, deliberately slow), a durable audit append, and verifying 100,000 entries.
+fn audit_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &Arc<SystemClock>) {
+    let (mut reg, _) = demo::init_demo(&tmp.path().join("audit"), secrets, clock.clone()).expect("init");
+    let manager = reg.staff().into_iter().find(|s| s.role == "manager").expect("demo manager");
+    let pin = demo::demo_pin(&manager.name).expect("demo PIN");
+    let mut signs = Vec::new();
+    let mut session = None;
+    for _ in 0..10 {
+        let start = Instant::now();
+        session = Some(reg.sign_in(manager.id, &pin).expect("sign in"));
+        signs.push(start.elapsed());
+    }
+    bench("pin_verify_ms", percentile(&mut signs, 50).as_millis(), "ms");
+    let manager = session.expect("signed in");
+    reg.open_shift(&manager, Money::new(15_000, reg.currency())).expect("shift");
+    // A no-sale drawer open by a manager writes exactly one audit entry and commits it.
+    let mut appends = Vec::with_capacity(2000);
+    for _ in 0..2000 {
+        let start = Instant::now();
+        reg.no_sale(&manager, "change for the float").expect("no sale");
+        appends.push(start.elapsed());
+    }
+    bench("audit_append_p50_us", percentile(&mut appends, 50).as_micros(), "us");
+    bench("audit_append_p99_us", percentile(&mut appends, 99).as_micros(), "us");
+    let have = reg.verify_audit().expect("verify").entries;
+    reg.seed_audit_for_benchmark(100_000 - have).expect("seed audit");
+    let mut verifies = Vec::new();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let v = reg.verify_audit().expect("verify");
+        verifies.push(start.elapsed());
+        assert!(v.ok && v.entries == 100_000, "{v:?}");
+    }
+    bench("audit_verify_100k_ms", percentile(&mut verifies, 50).as_millis(), "ms");
 }
 
 /// Sale commits, encrypted and plain, same schema and durability (synchronous = FULL).
@@ -140,7 +179,8 @@ fn catalog_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &A
     let big_dir = tmp.path().join("catalog-100k");
     let (mut reg, _) = demo::init_demo(&big_dir, secrets, clock.clone()).expect("init");
     let rows = catalog_rows(100_000 - reg.catalog().len());
-    reg.import_catalog(&rows).expect("import");
+    let owner = demo::sign_in_role(&mut reg, "owner").expect("demo owner");
+    reg.import_catalog(&owner, &rows).expect("import");
     drop(reg);
     let mut opens = Vec::new();
     let mut reg = None;
@@ -188,22 +228,24 @@ fn catalog_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &A
 fn z_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: Arc<SystemClock>) {
     let z_dir = tmp.path().join("z-1m");
     let (mut reg, _) = demo::init_demo(&z_dir, secrets, clock.clone()).expect("init");
-    let cashier = demo::sign_in_role(&reg, "cashier").expect("demo cashier");
+    let cashier = demo::sign_in_role(&mut reg, "cashier").expect("demo cashier");
     reg.open_shift(&cashier, Money::new(15_000, reg.currency())).expect("shift");
     let seed_start = Instant::now();
     for _ in 0..10 {
         reg.seed_sales_for_benchmark(&cashier, 25_000, 4).expect("seed");
     }
     eprintln!("seeded 1,000,000 lines in {} s", seed_start.elapsed().as_secs());
-    let x = reg.x_report().expect("x report");
+    let manager = demo::sign_in_role(&mut reg, "manager").expect("demo manager");
+    let x = reg.x_report(&manager).expect("x report");
     let count = demo::exact_count(reg.currency(), x.cash.expected.minor());
     reg.close_shift(&cashier, &count).expect("close");
     drop(reg);
-    let reg = Register::open(&z_dir, secrets, clock).expect("open");
+    let mut reg = Register::open(&z_dir, secrets, clock).expect("open");
+    let manager = demo::sign_in_role(&mut reg, "manager").expect("demo manager");
     let mut zs = Vec::new();
     for _ in 0..3 {
         let start = Instant::now();
-        let z = reg.z_report(None).expect("z report");
+        let z = reg.z_report(&manager, None).expect("z report");
         zs.push(start.elapsed());
         assert_eq!(z.summary.order_count, 250_000);
     }

@@ -23,7 +23,8 @@ fn row(line: usize, sku: &str, product: &str, price: &str, tax_class: &str, barc
 
 #[test]
 fn a_file_with_bad_rows_is_refused_whole_and_every_bad_line_is_named() {
-    let mut f = demo();
+    let (mut f, office) = demo_with_back_office();
+    let m = manager(&mut f.reg);
     let size = f.reg.catalog().len();
     let good_barcode = ean13(555_000_000_001);
     let rows = vec![
@@ -40,7 +41,7 @@ fn a_file_with_bad_rows_is_refused_whole_and_every_bad_line_is_named() {
         },
         row(9, "HOT-00-0", "Espresso", "9.99", "standard", &[]),
     ];
-    let msg = refused(&mut f.reg, ErrorCode::InvalidInput, |r| r.import_catalog(&rows));
+    let msg = refused(&mut f.reg, &office, ErrorCode::InvalidInput, |r| r.import_catalog(&m, &rows));
     for bad in [3, 4, 5, 7, 8] {
         assert!(msg.contains(&format!("line {bad}:")), "line {bad} is not reported in: {msg}");
     }
@@ -68,7 +69,8 @@ fn a_file_with_bad_rows_is_refused_whole_and_every_bad_line_is_named() {
 #[test]
 fn an_import_creates_and_updates_skus_that_sell_at_once() {
     let mut f = demo();
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
+    let m = manager(&mut f.reg);
     f.reg.open_shift(&s, eur(0)).expect("shift");
     let size = f.reg.catalog().len();
     // An espresso rung up before the import keeps the price it was rung up at.
@@ -89,7 +91,7 @@ fn an_import_creates_and_updates_skus_that_sell_at_once() {
         },
         weighed,
     ];
-    let summary = f.reg.import_catalog(&rows).expect("import");
+    let summary = f.reg.import_catalog(&m, &rows).expect("import");
     assert_eq!((summary.rows, summary.skus_created, summary.skus_updated), (3, 2, 1));
     // The espresso stays the same product in the same category; the tea is a second new product.
     assert_eq!((summary.products_created, summary.categories_created), (2, 1));
@@ -119,23 +121,25 @@ fn an_import_creates_and_updates_skus_that_sell_at_once() {
 
 #[test]
 fn barcodes_stay_unique() {
-    let mut f = demo();
+    let (mut f, office) = demo_with_back_office();
+    let m = manager(&mut f.reg);
     let espresso = f.reg.catalog().by_code("HOT-00-0").expect("espresso").barcodes[0].clone();
     // A barcode that belongs to an SKU not in the file.
     let rows = vec![row(2, "NEW-01", "Pumpkin Spice Latte", "4.50", "standard", &[&espresso])];
-    let msg = refused(&mut f.reg, ErrorCode::InvalidInput, |r| r.import_catalog(&rows));
+    let msg = refused(&mut f.reg, &office, ErrorCode::InvalidInput, |r| r.import_catalog(&m, &rows));
     assert!(msg.contains("line 2:") && msg.contains("HOT-00-0"), "{msg}");
     // The same barcode for two SKUs of one file.
     let bc = ean13(555_000_000_003);
     let rows =
         vec![row(2, "NEW-01", "A", "1.00", "standard", &[&bc]), row(3, "NEW-02", "B", "1.00", "standard", &[&bc])];
-    let msg = refused(&mut f.reg, ErrorCode::InvalidInput, |r| r.import_catalog(&rows));
+    let msg = refused(&mut f.reg, &office, ErrorCode::InvalidInput, |r| r.import_catalog(&m, &rows));
     assert!(msg.contains("line 3:") && msg.contains("line 2"), "{msg}");
 }
 
 #[test]
 fn barcodes_can_move_between_skus_of_one_file() {
     let mut f = demo();
+    let m = manager(&mut f.reg);
     let code_of = |reg: &pos_app::Register, sku: &str| reg.catalog().by_code(sku).expect("sku").barcodes[0].clone();
     let espresso = code_of(&f.reg, "HOT-00-0");
     let doppio = code_of(&f.reg, "HOT-01-0");
@@ -144,7 +148,7 @@ fn barcodes_can_move_between_skus_of_one_file() {
         row(2, "HOT-00-0", "Espresso", "2.20", "standard", &[&doppio]),
         row(3, "HOT-01-0", "Doppio", "2.90", "standard", &[&espresso]),
     ];
-    f.reg.import_catalog(&rows).expect("swap barcodes");
+    f.reg.import_catalog(&m, &rows).expect("swap barcodes");
     assert_eq!(f.reg.lookup_barcode(&espresso).expect("scan").sku, "HOT-01-0");
     assert_eq!(f.reg.lookup_barcode(&doppio).expect("scan").sku, "HOT-00-0");
     // A new SKU listed before the old owner that gives the barcode up.
@@ -152,7 +156,7 @@ fn barcodes_can_move_between_skus_of_one_file() {
         row(2, "NEW-01", "Ristretto", "2.10", "standard", &[&espresso]),
         row(3, "HOT-01-0", "Doppio", "2.90", "standard", &[]),
     ];
-    f.reg.import_catalog(&rows).expect("move a barcode to a new SKU");
+    f.reg.import_catalog(&m, &rows).expect("move a barcode to a new SKU");
     assert_eq!(f.reg.lookup_barcode(&espresso).expect("scan").sku, "NEW-01");
     assert!(f.reg.catalog().by_code("HOT-01-0").expect("doppio").barcodes.is_empty());
 }

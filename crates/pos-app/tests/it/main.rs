@@ -11,5 +11,6 @@ mod outbox;
 mod refunds;
 mod reports_dst;
 mod sales;
+mod security;
 mod shifts;
 mod store_files;

@@ -43,45 +43,50 @@ fn no_record<T>(reg: &mut Register, action: impl FnOnce(&mut Register) -> T) -> 
 #[test]
 fn every_state_change_writes_exactly_one_record() {
     let mut f = demo();
-    let s = cashier(&f.reg);
-    let m = manager(&f.reg);
+    let s = cashier(&mut f.reg);
+    let m = manager(&mut f.reg);
     let reg = &mut f.reg;
-    let tick = || f.clock.advance(SignedDuration::from_mins(1));
+    // A minute passes; both stay at the register (their sessions would lock after two idle minutes).
+    let tick = |reg: &mut Register| {
+        f.clock.advance(SignedDuration::from_mins(1));
+        awake(reg, &s);
+        awake(reg, &m);
+    };
 
-    tick();
+    tick(reg);
     let shift = one_record(reg, "shift_opened", |r| r.open_shift(&s, eur(15_000))).expect("shift");
-    tick();
+    tick(reg);
     let r1 = one_record(reg, "sale_recorded", |r| sell_cash(r, &s, &[("HOT-03-0", 1), ("BAK-00", 2)]));
     assert_eq!(r1.outbox_seq, 2);
-    tick();
+    tick(reg);
     let r2 = one_record(reg, "sale_recorded", |r| {
         let o = ring_up(r, &s, &[("LUN-07", 1)]);
         r.pay(&s, &o, &[card(500, Currency::EUR), cash(500, Currency::EUR)]).expect("split")
     });
     assert_eq!(r2.outbox_seq, 3);
-    tick();
+    tick(reg);
     one_record(reg, "cash_moved", |r| r.cash_movement(&s, CashMovementKind::PaidOut, eur(1240), "milk"))
         .expect("paid out");
-    tick();
+    tick(reg);
     one_record(reg, "cash_moved", |r| r.cash_movement(&s, CashMovementKind::PaidIn, eur(500), "coins from the bank"))
         .expect("paid in");
-    tick();
+    tick(reg);
     let v = one_record(reg, "order_voided", |r| {
         let o = ring_up(r, &s, &[("HOT-00-0", 1)]);
-        r.void_open_order(&s, &o, "customer left").expect("void unpaid")
+        r.void_open_order(&m, &o, "customer left").expect("void unpaid")
     });
     assert_eq!(v.outbox_seq, Some(6));
-    tick();
+    tick(reg);
     let v = one_record(reg, "order_voided", |r| r.void_paid_order(&m, &OrderRef::Receipt(2), "rung up twice"))
         .expect("void paid");
     assert_eq!(v.outbox_seq, Some(7));
-    tick();
+    tick(reg);
     let rf = one_record(reg, "refund_recorded", |r| {
         r.refund(&m, &OrderRef::Receipt(1), &RefundRequest::Lines(vec![(2, qty(1))]), "stale")
     })
     .expect("line refund");
     assert_eq!(rf.outbox_seq, 8);
-    tick();
+    tick(reg);
     let rw =
         one_record(reg, "refund_recorded", |r| r.refund(&m, &OrderRef::Receipt(1), &RefundRequest::Whole, "stale"))
             .expect("refund");
@@ -94,8 +99,8 @@ fn every_state_change_writes_exactly_one_record() {
         r.set_quantity(&s, &o, 1, qty(1)).expect("qty");
         r.remove_line(&s, &o, 1).expect("remove");
         r.void_open_order(&s, &o, "empty").expect("void empty");
-        r.x_report().expect("x");
-        r.daily_summary(r.today()).expect("summary");
+        r.x_report(&m).expect("x");
+        r.daily_summary(&m, r.today()).expect("summary");
         expect_err(r.open_shift(&s, eur(0)), ErrorCode::Conflict);
         expect_err(r.refund(&m, &OrderRef::Receipt(1), &RefundRequest::Whole, "again"), ErrorCode::Conflict);
         expect_err(r.cash_movement(&s, CashMovementKind::PaidOut, eur(100), " "), ErrorCode::InvalidInput);
@@ -103,13 +108,13 @@ fn every_state_change_writes_exactly_one_record() {
         expect_err(r.pay(&s, &o, &[cash(100, Currency::EUR)]), ErrorCode::InsufficientTender);
         o
     });
-    tick();
-    one_record(reg, "order_voided", |r| r.void_open_order(&s, &o, "no money")).expect("void");
+    tick(reg);
+    one_record(reg, "order_voided", |r| r.void_open_order(&m, &o, "no money")).expect("void");
 
-    tick();
-    let x = reg.x_report().expect("x");
+    tick(reg);
+    let x = reg.x_report(&m).expect("x");
     let z = one_record(reg, "shift_closed", |r| r.close_shift(&m, &[(10_000, 1), (5000, 1)])).expect("close");
-    tick();
+    tick(reg);
     one_record(reg, "shift_opened", |r| r.open_shift(&s, eur(15_000))).expect("next shift");
 
     // The whole log: 1..=12, unique UUIDv7 op ids, SHA-256 of the payload, payload of the right kind.
@@ -197,10 +202,11 @@ fn every_state_change_writes_exactly_one_record() {
 #[test]
 fn acknowledged_records_leave_the_pending_list_and_numbering_goes_on() {
     let mut f = demo();
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
     f.reg.open_shift(&s, eur(0)).expect("shift");
     for _ in 0..4 {
         f.clock.advance(SignedDuration::from_mins(10));
+        awake(&mut f.reg, &s);
         sell_card(&mut f.reg, &s, &[("HOT-00-0", 1)]);
     }
     let status = f.reg.outbox_status().expect("status");

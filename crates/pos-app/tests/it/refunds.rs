@@ -6,7 +6,7 @@ use pos_app::pos_core::refund::RefundRequest;
 use pos_app::pos_core::report::SalesSummary;
 use pos_app::pos_core::tender::TenderKind;
 use pos_app::views::RefundReceipt;
-use pos_app::{OrderRef, Register};
+use pos_app::{OrderRef, Register, Session};
 
 use crate::support::*;
 
@@ -18,18 +18,20 @@ fn tender(s: &SalesSummary, kind: TenderKind) -> (i64, i64) {
     s.tenders.iter().find(|t| t.tender == kind).map_or((0, 0), |t| (t.sales.minor(), t.refunds.minor()))
 }
 
-fn lines(reg: &Register, receipt: i64) -> Vec<(Quantity, Quantity)> {
+/// Sold and refunded quantities of the receipt's lines, from the sales export (`office` has
+/// back-office access).
+fn lines(reg: &mut Register, office: &Session, receipt: i64) -> Vec<(Quantity, Quantity)> {
     let day = reg.today();
-    let sales = reg.export_sales(day, day).expect("export");
+    let sales = reg.export_sales(office, day, day).expect("export");
     let o = sales.iter().find(|o| o.receipt_no == Some(receipt)).expect("order in export");
     o.lines.iter().map(|l| (l.quantity, l.refunded_quantity)).collect()
 }
 
 #[test]
 fn whole_and_line_refunds_go_back_to_the_original_tenders() {
-    let mut f = demo();
-    let s = cashier(&f.reg);
-    let m = manager(&f.reg);
+    let (mut f, office) = demo_with_back_office();
+    let s = cashier(&mut f.reg);
+    let m = manager(&mut f.reg);
     f.reg.open_shift(&s, eur(10_000)).expect("shift");
 
     // Receipt 1: cappuccino 3.40, two croissants 5.00, a mug 12.90 = 21.30; 10.00 by card, the rest cash.
@@ -53,7 +55,7 @@ fn whole_and_line_refunds_go_back_to_the_original_tenders() {
     assert_eq!(whole.tax_total, ra.order.tax_total);
     assert_eq!(whole.lines.len(), 3);
     assert_eq!(whole.rounding, eur(0));
-    assert_eq!(lines(&f.reg, 1), vec![(qty(1), qty(1)), (qty(2), qty(2)), (qty(1), qty(1))]);
+    assert_eq!(lines(&mut f.reg, &office, 1), vec![(qty(1), qty(1)), (qty(2), qty(2)), (qty(1), qty(1))]);
 
     // One espresso of three: a third of the line and of its tax, back to the card.
     let one =
@@ -63,17 +65,17 @@ fn whole_and_line_refunds_go_back_to_the_original_tenders() {
     assert_eq!(one.lines[0].tax, eur(35));
     assert_eq!(one.lines[0].quantity, qty(1));
     assert_eq!(payouts(&one), vec![("card", 220)]);
-    assert_eq!(lines(&f.reg, 2), vec![(qty(3), qty(1)), (qty(1), Quantity::from_milli(0))]);
+    assert_eq!(lines(&mut f.reg, &office, 2), vec![(qty(3), qty(1)), (qty(1), Quantity::from_milli(0))]);
 
     let rc_refund = f.reg.refund(&m, &OrderRef::Receipt(3), &RefundRequest::Whole, "stale").expect("cash refund");
     assert_eq!(payouts(&rc_refund), vec![("cash", 250)]);
 
     // The daily summary shows the refunded amounts; collected money is net plus rounding.
     let day = f.reg.today();
-    let sales = f.reg.export_sales(day, day).expect("export");
+    let sales = f.reg.export_sales(&office, day, day).expect("export");
     let refunded: Vec<i64> = sales.iter().map(|o| o.refunded_total.minor()).collect();
     assert_eq!(refunded, vec![2130, 220, 250]);
-    let sum = f.reg.daily_summary(day).expect("summary").summary;
+    let sum = f.reg.daily_summary(&m, day).expect("summary").summary;
     assert_eq!(sum.order_count, 3, "refunds do not take sales away from the count");
     assert_eq!(sum.gross, eur(2130 + 1450 + 250));
     assert_eq!((sum.refunds, sum.refund_count), (eur(2130 + 220 + 250), 3));
@@ -89,7 +91,7 @@ fn whole_and_line_refunds_go_back_to_the_original_tenders() {
     assert_eq!(by_rate, sum.tax_total.minor());
 
     // The drawer: cash paid back comes out of what is expected.
-    let x = f.reg.x_report().expect("x");
+    let x = f.reg.x_report(&m).expect("x");
     assert_eq!((x.cash.cash_sales, x.cash.cash_refunds), (eur(1380), eur(1380)));
     assert_eq!(x.cash.expected, eur(10_000));
 
@@ -100,24 +102,24 @@ fn whole_and_line_refunds_go_back_to_the_original_tenders() {
     let last = f.reg.refund(&m, &OrderRef::Receipt(2), &RefundRequest::Whole, "closing").expect("last line");
     assert_eq!(last.total, eur(790));
     assert_eq!(one.total.minor() + rest.total.minor() + last.total.minor(), rb.paid.minor());
-    let sum = f.reg.daily_summary(day).expect("summary").summary;
+    let sum = f.reg.daily_summary(&m, day).expect("summary").summary;
     assert_eq!((sum.net, sum.total_collected, sum.tax_total), (eur(0), eur(0), eur(0)));
 }
 
 #[test]
 fn refunds_count_on_the_business_day_they_are_made() {
     let mut f = demo();
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
     f.reg.open_shift(&s, eur(0)).expect("shift");
     let sale = sell_card(&mut f.reg, &s, &[("GEAR-04", 1)]);
     let day1 = f.reg.today();
     f.clock.advance(jiff::SignedDuration::from_hours(24));
     let day2 = f.reg.today();
     assert_eq!(day2, day1.tomorrow().expect("date"));
-    let m = manager(&f.reg);
+    let m = manager(&mut f.reg);
     f.reg.refund(&m, &OrderRef::Receipt(sale.receipt_no), &RefundRequest::Whole, "broken").expect("refund");
-    let d1 = f.reg.daily_summary(day1).expect("day 1").summary;
-    let d2 = f.reg.daily_summary(day2).expect("day 2").summary;
+    let d1 = f.reg.daily_summary(&m, day1).expect("day 1").summary;
+    let d2 = f.reg.daily_summary(&m, day2).expect("day 2").summary;
     assert_eq!((d1.order_count, d1.gross, d1.refunds, d1.total_collected), (1, eur(5990), eur(0), eur(5990)));
     assert_eq!((d2.order_count, d2.gross, d2.refunds, d2.total_collected), (0, eur(0), eur(5990), eur(-5990)));
     assert_eq!(d2.net, eur(-5990));
@@ -128,8 +130,8 @@ fn cash_rounding_is_returned_with_the_refund_that_empties_the_order() {
     // Prices exclude tax, CHF cash is rounded to 0.05, tax is rounded per invoice.
     let mut f = custom(&exclusive_rounding_venue(), ts("2026-06-15T08:00:00Z"));
     let chf = |m| Money::new(m, Currency::CHF);
-    let s = cashier(&f.reg);
-    let m = manager(&f.reg);
+    let s = cashier(&mut f.reg);
+    let m = manager(&mut f.reg);
     f.reg.open_shift(&s, chf(20_000)).expect("shift");
 
     // Chai latte 3.90 + flat white 3.80 = 7.70, 8.1 % tax per invoice: 62.37 → 0.62; total 8.32.
@@ -146,7 +148,7 @@ fn cash_rounding_is_returned_with_the_refund_that_empties_the_order() {
     assert_eq!((by_card.paid, by_card.rounding), (chf(832), chf(0)));
 
     let day = f.reg.today();
-    let before = f.reg.daily_summary(day).expect("summary").summary;
+    let before = f.reg.daily_summary(&m, day).expect("summary").summary;
     assert_eq!((before.gross, before.tax_total, before.rounding), (chf(1540), chf(124), chf(-2)));
     assert_eq!(before.total_collected, chf(830 + 832));
     assert_eq!(before.total_collected.minor(), before.net.minor() + before.tax_total.minor() + before.rounding.minor());
@@ -163,11 +165,11 @@ fn cash_rounding_is_returned_with_the_refund_that_empties_the_order() {
     assert_eq!((rest.total, rest.rounding), (chf(409), chf(-2)));
     assert_eq!(first.total.minor() + rest.total.minor(), sale.paid.minor());
 
-    let after = f.reg.daily_summary(day).expect("summary").summary;
+    let after = f.reg.daily_summary(&m, day).expect("summary").summary;
     assert_eq!((after.refunds, after.refund_count), (chf(770), 2));
     assert_eq!((after.net, after.tax_total, after.rounding), (chf(770), chf(62), chf(0)));
     assert_eq!(after.total_collected, chf(832));
     assert_eq!(after.total_collected.minor(), after.net.minor() + after.tax_total.minor() + after.rounding.minor());
-    let x = f.reg.x_report().expect("x");
+    let x = f.reg.x_report(&m).expect("x");
     assert_eq!((x.cash.cash_sales, x.cash.cash_refunds, x.cash.expected), (chf(830), chf(830), chf(20_000)));
 }

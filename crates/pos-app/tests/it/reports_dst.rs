@@ -13,6 +13,8 @@ use crate::support::*;
 /// Sells `units` donations (1.00 each, tax-exempt) by card at `at`.
 fn sell_at(f: &mut Fixture, s: &Session, at: &str, units: i64) -> SaleReceipt {
     f.clock.set(ts(at));
+    // Hours pass between sales: the cashier's session locked itself meanwhile.
+    awake(&mut f.reg, s);
     let order = ring_up(&mut f.reg, s, &[("DON-FOODBANK", units)]);
     let currency = f.reg.currency();
     f.reg.pay(s, &order, &[card(units * 100, currency)]).unwrap_or_else(|e| panic!("sale at {at}: {e}"))
@@ -27,10 +29,13 @@ struct Expected<'a> {
     hours: i64,
 }
 
-fn check_days(f: &Fixture, sales: &[(String, SaleReceipt)], days: &[Expected]) {
+/// Checks the reports as the owner sees them in the back office (signing in moves the clock on
+/// by 30 s, after the last sale).
+fn check_days(f: &mut Fixture, sales: &[(String, SaleReceipt)], days: &[Expected]) {
+    let office = f.back_office();
     let currency = f.reg.currency();
     for e in days {
-        let d = f.reg.daily_summary(date(e.day)).expect("daily summary");
+        let d = f.reg.daily_summary(&office, date(e.day)).expect("daily summary");
         assert_eq!(d.business_day, date(e.day));
         assert_eq!(
             (d.summary.order_count, d.summary.gross),
@@ -57,18 +62,18 @@ fn check_days(f: &Fixture, sales: &[(String, SaleReceipt)], days: &[Expected]) {
     // The other reports see the same days.
     let first = date(days[0].day);
     let last = date(days[days.len() - 1].day);
-    let exported = f.reg.export_sales(first, last).expect("export");
+    let exported = f.reg.export_sales(&office, first, last).expect("export");
     assert_eq!(exported.len(), sales.len());
-    let tax = f.reg.tax_export(first, last).expect("tax export");
+    let tax = f.reg.tax_export(&office, first, last).expect("tax export");
     for e in days {
         let gross: i64 = tax.rows.iter().filter(|r| r.business_day == date(e.day)).map(|r| r.gross.minor()).sum();
         assert_eq!(gross, e.units * 100, "tax export of {}", e.day);
     }
-    let mix = f.reg.item_mix(first, last).expect("item mix");
+    let mix = f.reg.item_mix(&office, first, last).expect("item mix");
     let units: i64 = days.iter().map(|e| e.units).sum();
     assert_eq!(mix.products.len(), 1);
     assert_eq!(mix.products[0].quantity, qty(units));
-    assert_eq!(f.reg.x_report().expect("the shift is still open").summary.order_count, sales.len() as i64);
+    assert_eq!(f.reg.x_report(&office).expect("the shift is still open").summary.order_count, sales.len() as i64);
 }
 
 fn run(f: &mut Fixture, s: &Session, plan: &[(&str, i64, &str)]) -> Vec<(String, SaleReceipt)> {
@@ -84,7 +89,7 @@ fn run(f: &mut Fixture, s: &Session, plan: &[(&str, i64, &str)]) -> Vec<(String,
 /// Opens a shift at `at` (it stays open across the days of the test) and signs the cashier in once.
 fn open_shift_at(f: &mut Fixture, at: &str) -> Session {
     f.clock.set(ts(at));
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
     let float = Money::new(10_000, f.reg.currency());
     f.reg.open_shift(&s, float).expect("open shift");
     s
@@ -112,7 +117,7 @@ fn berlin_spring_forward_with_a_4_am_cutoff() {
     assert_eq!(sales[2].1.paid_at, "2026-03-29T01:59:59+01:00");
     assert_eq!(sales[3].1.paid_at, "2026-03-29T03:00:00+02:00");
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -172,7 +177,7 @@ fn berlin_fall_back_with_a_4_am_cutoff() {
     assert_eq!(sales[2].1.paid_at, "2026-10-25T02:30:00+02:00");
     assert_eq!(sales[3].1.paid_at, "2026-10-25T02:30:00+01:00");
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -218,7 +223,7 @@ fn berlin_cutoff_inside_the_gap_and_the_fold() {
         ],
     );
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -252,7 +257,7 @@ fn berlin_cutoff_inside_the_gap_and_the_fold() {
         ],
     );
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -296,7 +301,7 @@ fn sydney_leaves_daylight_saving_in_april() {
     assert_eq!(sales[2].1.paid_at, "2026-04-05T02:30:00+11:00");
     assert_eq!(sales[3].1.paid_at, "2026-04-05T02:30:00+10:00");
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -346,7 +351,7 @@ fn sydney_enters_daylight_saving_in_october() {
     );
     assert_eq!(sales[3].1.paid_at, "2026-10-04T03:00:00+11:00");
     check_days(
-        &f,
+        &mut f,
         &sales,
         &[
             Expected {
@@ -379,11 +384,12 @@ fn sydney_enters_daylight_saving_in_october() {
 
 #[test]
 fn a_day_without_sales_is_empty_and_ranges_must_run_forwards() {
-    let f = custom(&venue("Europe/Berlin", "EUR", 4), ts("2026-03-29T10:00:00Z"));
+    let mut f = custom(&venue("Europe/Berlin", "EUR", 4), ts("2026-03-29T10:00:00Z"));
+    let office = f.back_office();
     let d: Date = date("2026-03-28");
-    let s = f.reg.daily_summary(d).expect("summary");
+    let s = f.reg.daily_summary(&office, d).expect("summary");
     assert_eq!((s.summary.order_count, s.summary.gross, s.summary.average_ticket), (0, eur(0), eur(0)));
-    expect_err(f.reg.export_sales(date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
-    expect_err(f.reg.item_mix(date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
-    expect_err(f.reg.tax_export(date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
+    expect_err(f.reg.export_sales(&office, date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
+    expect_err(f.reg.item_mix(&office, date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
+    expect_err(f.reg.tax_export(&office, date("2026-03-29"), d), pos_app::ErrorCode::InvalidInput);
 }

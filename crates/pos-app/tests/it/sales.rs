@@ -15,7 +15,7 @@ fn barcode_of(reg: &Register, code: &str) -> String {
 #[test]
 fn a_day_of_sales_is_recorded_and_survives_reopening() {
     let mut f = demo();
-    let jonas = cashier(&f.reg);
+    let jonas = cashier(&mut f.reg);
     assert_eq!(jonas.role(), "cashier");
     let day = date("2026-06-15");
     assert_eq!(f.reg.today(), day);
@@ -30,6 +30,7 @@ fn a_day_of_sales_is_recorded_and_survives_reopening() {
     // Sale 1: a cappuccino by SKU code with 10 % off the line, three croissants scanned by barcode
     // (two, then one more onto the same line), 0.50 off the order, paid in cash with change.
     f.clock.advance(jiff::SignedDuration::from_mins(5));
+    awake(&mut f.reg, &jonas);
     let croissant = barcode_of(&f.reg, "BAK-00");
     assert_eq!(f.reg.lookup_barcode(&croissant).expect("scan").name, "Croissant");
     let order = f.reg.open_order(&jonas).expect("open order");
@@ -104,8 +105,9 @@ fn a_day_of_sales_is_recorded_and_survives_reopening() {
     let r4 = f.reg.pay(&jonas, &order, &[cash(5000, Currency::EUR)]).expect("pay");
     assert_eq!((r4.receipt_no, r4.change_due), (4, eur(2775)));
 
-    // What the store now says about the day.
-    let sales = f.reg.export_sales(day, day).expect("export");
+    // What the store now says about the day, as the owner sees it in the back office.
+    let office = f.back_office();
+    let sales = f.reg.export_sales(&office, day, day).expect("export");
     let receipts: Vec<Option<i64>> = sales.iter().map(|o| o.receipt_no).collect();
     assert_eq!(receipts, vec![Some(1), Some(2), Some(3), Some(4)]);
     assert!(sales.iter().all(|o| o.status == "paid" && o.currency == "EUR" && o.cashier == "Jonas Weber"));
@@ -117,7 +119,7 @@ fn a_day_of_sales_is_recorded_and_survives_reopening() {
     assert_eq!(sales[3].lines[0].quantity, Quantity::from_milli(250));
     assert_eq!(sales[2].payments.len(), 2);
 
-    let d = f.reg.daily_summary(day).expect("daily summary");
+    let d = f.reg.daily_summary(&office, day).expect("daily summary");
     let s = &d.summary;
     assert_eq!(s.order_count, 4);
     assert_eq!((s.gross, s.discounts, s.refunds, s.net), (eur(4795), eur(84), eur(0), eur(4711)));
@@ -126,7 +128,7 @@ fn a_day_of_sales_is_recorded_and_survives_reopening() {
     let tenders: Vec<(TenderKind, i64)> = s.tenders.iter().map(|t| (t.tender, t.sales.minor())).collect();
     assert_eq!(tenders, vec![(TenderKind::Cash, 3641), (TenderKind::Card, 1070)]);
 
-    let x = f.reg.x_report().expect("x report");
+    let x = f.reg.x_report(&office).expect("x report");
     assert_eq!(x.cash.cash_sales, eur(3641));
     assert_eq!(x.cash.expected, eur(15_000 + 3641));
     assert_eq!(x.summary, d.summary);
@@ -135,14 +137,16 @@ fn a_day_of_sales_is_recorded_and_survives_reopening() {
     let shift_before = f.reg.current_shift().expect("shift");
     let outbox_before = f.reg.outbox_status().expect("outbox");
     let mut f = f.reopen();
-    assert_eq!(f.reg.export_sales(day, day).expect("export after reopen"), sales);
-    assert_eq!(f.reg.daily_summary(day).expect("summary after reopen"), d);
     assert_eq!(f.reg.current_shift().expect("shift"), shift_before);
     assert_eq!(f.reg.outbox_status().expect("outbox"), outbox_before);
     assert_eq!(f.reg.venue_name(), "Café Lindenblatt");
+    // Sessions end with the process: the owner signs in to the back office again.
+    let office = f.back_office();
+    assert_eq!(f.reg.export_sales(&office, day, day).expect("export after reopen"), sales);
+    assert_eq!(f.reg.daily_summary(&office, day).expect("summary after reopen"), d);
 
     // Numbering carries on after reopening.
-    let jonas = cashier(&f.reg);
+    let jonas = cashier(&mut f.reg);
     let r5 = sell_card(&mut f.reg, &jonas, &[("HOT-00-0", 1)]);
     assert_eq!(r5.receipt_no, 5);
     assert_eq!(r5.outbox_seq, 6);
@@ -166,10 +170,12 @@ fn search_and_lookup_find_demo_items() {
 #[test]
 fn voiding_an_order_being_rung_up_keeps_it_on_record_without_a_receipt_number() {
     let mut f = demo();
-    let jonas = cashier(&f.reg);
+    let jonas = cashier(&mut f.reg);
+    let mia = manager(&mut f.reg);
     f.reg.open_shift(&jonas, eur(10_000)).expect("shift");
     let order = ring_up(&mut f.reg, &jonas, &[("HOT-00-0", 2)]);
-    let v = f.reg.void_open_order(&jonas, &order, "customer left").expect("void");
+    // Voiding an order with lines is a manager's call.
+    let v = f.reg.void_open_order(&mia, &order, "customer left").expect("void");
     assert_eq!((v.was_paid, v.receipt_no, v.total), (false, None, eur(440)));
     assert!(v.outbox_seq.is_some());
     // An empty order is simply dropped: nothing to record.
@@ -181,9 +187,10 @@ fn voiding_an_order_being_rung_up_keeps_it_on_record_without_a_receipt_number() 
     let r = sell_cash(&mut f.reg, &jonas, &[("BAK-00", 1)]);
     assert_eq!(r.receipt_no, 1, "a voided order takes no receipt number");
     let day = f.reg.today();
-    let sales = f.reg.export_sales(day, day).expect("export");
+    let office = f.back_office();
+    let sales = f.reg.export_sales(&office, day, day).expect("export");
     assert_eq!(sales.len(), 2);
     assert_eq!((sales[0].status.as_str(), sales[0].receipt_no), ("voided", None));
-    let s = f.reg.daily_summary(day).expect("summary").summary;
+    let s = f.reg.daily_summary(&office, day).expect("summary").summary;
     assert_eq!((s.order_count, s.gross, s.void_count, s.voided), (1, eur(250), 1, eur(440)));
 }

@@ -31,18 +31,20 @@ fn random_bytes(n: usize) -> Vec<u8> {
 /// A store with a shift and a few sales, closed again; returns the pieces.
 fn closed_store() -> (tempfile::TempDir, MemorySecretStore, Arc<ManualClock>, String) {
     let mut f = demo();
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
     f.reg.open_shift(&s, eur(10_000)).expect("shift");
     sell_cash(&mut f.reg, &s, &[("HOT-03-0", 1), ("BAK-00", 2)]);
-    let Fixture { reg, secrets, clock, recovery, dir } = f;
+    let Fixture { reg, secrets, clock, recovery, dir, .. } = f;
     drop(reg);
     (dir, secrets, clock, recovery)
 }
 
-/// What a healthy reopened store shows: the one sale of `closed_store`.
-fn assert_intact(reg: &Register) {
+/// What a healthy reopened store shows: the one sale of `closed_store`, in the owner's sales export
+/// (`authenticator` is the owner's for this store; back-office access moves the clock on by 30 s).
+fn assert_intact(reg: &mut Register, clock: &ManualClock, authenticator: &mut Authenticator) {
+    let office = back_office(reg, clock, authenticator);
     let day = date("2026-06-15");
-    let sales = reg.export_sales(day, day).expect("export");
+    let sales = reg.export_sales(&office, day, day).expect("export");
     assert_eq!(sales.len(), 1);
     assert_eq!(sales[0].total, eur(840));
     assert!(reg.current_shift().expect("shift").is_some());
@@ -51,7 +53,7 @@ fn assert_intact(reg: &Register) {
 #[test]
 fn nothing_readable_is_on_disk() {
     let mut f = demo();
-    let s = cashier(&f.reg);
+    let s = cashier(&mut f.reg);
     f.reg.open_shift(&s, eur(10_000)).expect("shift");
     sell_cash(&mut f.reg, &s, &[("HOT-03-0", 1), ("BAK-00", 2)]);
     sell_card(&mut f.reg, &s, &[("LUN-07", 1)]);
@@ -125,8 +127,8 @@ fn the_store_opens_only_with_its_key() {
 
     // The right key opens it, with everything still there.
     secrets.put(&key_name, &key).expect("put");
-    let reg = Register::open(dir.path(), &secrets, clock).expect("open with the right key");
-    assert_intact(&reg);
+    let mut reg = Register::open(dir.path(), &secrets, clock.clone()).expect("open with the right key");
+    assert_intact(&mut reg, &clock, &mut Authenticator::default());
 }
 
 fn hex(b: &[u8]) -> String {
@@ -180,8 +182,8 @@ fn foreign_database_files_are_refused() {
 
     // The register's own file opens again.
     replace(&original);
-    let reg = Register::open(dir.path(), &secrets, clock).expect("original file");
-    assert_intact(&reg);
+    let mut reg = Register::open(dir.path(), &secrets, clock.clone()).expect("original file");
+    assert_intact(&mut reg, &clock, &mut Authenticator::default());
 }
 
 #[test]
@@ -200,17 +202,18 @@ fn the_recovery_secret_restores_access_into_an_empty_credential_store() {
 
     // The real one, typed in lower case with spaces.
     let typed = recovery.to_lowercase().replace('-', " ");
-    let reg = Register::recover(dir.path(), &empty, &typed, clock.clone()).expect("recover");
-    assert_intact(&reg);
+    let mut reg = Register::recover(dir.path(), &empty, &typed, clock.clone()).expect("recover");
+    let mut authenticator = Authenticator::default();
+    assert_intact(&mut reg, &clock, &mut authenticator);
     // The PIN pepper came back too: the demo PINs still sign in.
-    let s = cashier(&reg);
+    let s = cashier(&mut reg);
     assert_eq!(s.name(), "Jonas Weber");
     drop(reg);
 
     // From now on the credential store opens it without the recovery secret.
-    let mut reg = Register::open(dir.path(), &empty, clock).expect("open after recovery");
-    assert_intact(&reg);
-    let s = cashier(&reg);
+    let mut reg = Register::open(dir.path(), &empty, clock.clone()).expect("open after recovery");
+    assert_intact(&mut reg, &clock, &mut authenticator);
+    let s = cashier(&mut reg);
     let r = sell_card(&mut reg, &s, &[("HOT-00-0", 1)]);
     assert_eq!(r.receipt_no, 2);
 }
@@ -222,8 +225,8 @@ fn the_recovery_secret_replaces_a_wrong_key() {
     secrets.put(&key_name, &random_bytes(32)).expect("put");
     expect_err(Register::open(dir.path(), &secrets, clock.clone()), ErrorCode::WrongKey);
     drop(Register::recover(dir.path(), &secrets, &recovery, clock.clone()).expect("recover"));
-    let reg = Register::open(dir.path(), &secrets, clock).expect("open");
-    assert_intact(&reg);
+    let mut reg = Register::open(dir.path(), &secrets, clock.clone()).expect("open");
+    assert_intact(&mut reg, &clock, &mut Authenticator::default());
 }
 
 #[test]
@@ -248,9 +251,14 @@ fn init_refuses_bad_setups_and_existing_stores_and_writes_nothing() {
         expect_err(r.map(|_| ()), ErrorCode::InvalidInput);
         nothing_written(dir.path());
     }
-    let bad_pin = vec![StaffSetup { name: "Pat".into(), role: "cashier".into(), pin: "12a4".into() }];
+    // A new store needs an owner; with one, a bad PIN is still refused.
+    let bad_pin = vec![
+        StaffSetup { name: "Olga".into(), role: "owner".into(), pin: "4711".into() },
+        StaffSetup { name: "Pat".into(), role: "cashier".into(), pin: "12a4".into() },
+    ];
     let r = Register::init(dir.path(), &secrets, &demo_venue(), &bad_pin, &[], clock.clone());
-    expect_err(r.map(|_| ()), ErrorCode::InvalidInput);
+    let msg = expect_err(r.map(|_| ()), ErrorCode::InvalidInput);
+    assert!(msg.contains("PIN"), "{msg}");
     nothing_written(dir.path());
 
     expect_err(Register::open(dir.path(), &secrets, clock.clone()), ErrorCode::NotInitialised);

@@ -1,11 +1,11 @@
 //! Shared set-up for the integration tests: a temporary store, an in-memory secret store, a manual
-//! clock, the demo venue or a custom one, sign-in with the demo PINs, and a snapshot of everything a
-//! refused request must leave untouched.
+//! clock, the demo venue or a custom one, sign-in with the demo PINs, the owner's back-office access
+//! (PIN + TOTP), and a snapshot of everything a refused request must leave untouched.
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
 use pos_app::demo::{demo_catalog, demo_staff, demo_venue, init_demo};
 use pos_app::pos_core::money::{Currency, Money, Quantity};
 use pos_app::pos_core::report::{DailySummary, ShiftReport};
@@ -13,7 +13,7 @@ use pos_app::pos_core::tax::{PriceMode, TaxRounding};
 use pos_app::pos_core::tender::{CardAuthorization, Tender};
 use pos_app::views::{ExportOrderView, OrderView, OutboxStatus, SaleReceipt, ShiftView};
 use pos_app::{
-    AppError, AppResult, ErrorCode, ItemRef, ManualClock, MemorySecretStore, Register, Session, TaxClassSetup,
+    AppError, AppResult, Clock, ErrorCode, ItemRef, ManualClock, MemorySecretStore, Register, Session, TaxClassSetup,
     VenueSetup,
 };
 
@@ -54,6 +54,8 @@ pub struct Fixture {
     pub secrets: MemorySecretStore,
     pub clock: Arc<ManualClock>,
     pub recovery: String,
+    /// The owner's authenticator app for this store (empty until they enrol).
+    pub authenticator: Authenticator,
     pub dir: tempfile::TempDir,
 }
 
@@ -63,12 +65,65 @@ impl Fixture {
     }
 
     /// Closes the register and opens the store again from disk with the same secrets and clock.
+    /// Sessions do not survive this; the owner's authenticator enrolment does.
     pub fn reopen(self) -> Fixture {
-        let Fixture { reg, secrets, clock, recovery, dir } = self;
+        let Fixture { reg, secrets, clock, recovery, authenticator, dir } = self;
         drop(reg);
         let reg = Register::open(dir.path(), &secrets, clock.clone()).expect("reopen the store");
-        Fixture { reg, secrets, clock, recovery, dir }
+        Fixture { reg, secrets, clock, recovery, authenticator, dir }
     }
+
+    /// The owner, signed in with back-office access. Moves the clock on by 30 s (see [`back_office`]).
+    pub fn back_office(&mut self) -> Session {
+        back_office(&mut self.reg, &self.clock, &mut self.authenticator)
+    }
+}
+
+/// The owner's authenticator app for one store: holds the TOTP secret once the owner has enrolled,
+/// and the last step whose code it handed out.
+#[derive(Debug, Default)]
+pub struct Authenticator {
+    secret: Option<Vec<u8>>,
+    last_step: Option<u64>,
+}
+
+impl Authenticator {
+    fn code(&mut self, clock: &ManualClock) -> String {
+        let secret = self.secret.as_ref().expect("the authenticator is enrolled");
+        let now = u64::try_from(clock.now().as_second()).expect("the clock is after 1970");
+        let step = now / pos_app::pos_auth::totp::STEP_SECS;
+        assert!(
+            self.last_step.is_none_or(|last| step > last),
+            "TOTP step {step} was already used: move the clock on before asking for another code"
+        );
+        self.last_step = Some(step);
+        pos_app::pos_auth::totp::code_at(secret, now)
+    }
+}
+
+/// Signs in the owner (Oskar Brandt, PIN 4711) and opens back-office access with the PIN and a
+/// current TOTP code. The first time in a store it enrols the owner's authenticator, confirming
+/// with the code of the current 30-second step. A step is never accepted twice, so the clock moves
+/// on by 30 s before the code for elevating is taken: after this call the clock reads 30 s later.
+/// Back-office access then lasts 5 minutes; the session locks after 2 idle minutes.
+pub fn back_office(reg: &mut Register, clock: &ManualClock, authenticator: &mut Authenticator) -> Session {
+    let owner = sign_in(reg, "Oskar Brandt");
+    assert_eq!(owner.role(), "owner");
+    if authenticator.secret.is_none() {
+        let enrolment = reg.begin_totp_enrolment(&owner, owner.staff_id()).expect("begin TOTP enrolment");
+        let secret = data_encoding::BASE32_NOPAD
+            .decode(enrolment.secret_base32.as_bytes())
+            .expect("the enrolment secret is base32");
+        authenticator.secret = Some(secret);
+        let code = authenticator.code(clock);
+        reg.confirm_totp_enrolment(&owner, owner.staff_id(), &code).expect("confirm TOTP enrolment");
+    }
+    clock.advance(SignedDuration::from_secs(30));
+    let code = authenticator.code(clock);
+    let pin = pos_app::demo::demo_pin("Oskar Brandt").expect("owner PIN");
+    let view = reg.elevate(&owner, &pin, &code).expect("PIN and TOTP open the back office");
+    assert!(view.elevated_until.is_some());
+    owner
 }
 
 /// The demo café (Berlin, EUR, prices include tax, no cash rounding) with its ~300 SKUs.
@@ -82,7 +137,16 @@ pub fn demo_at(start: Timestamp) -> Fixture {
     let clock = Arc::new(ManualClock::new(start));
     let (reg, recovery) = init_demo(dir.path(), &secrets, clock.clone()).expect("init demo store");
     let recovery = recovery.reveal().to_string();
-    Fixture { reg, secrets, clock, recovery, dir }
+    Fixture { reg, secrets, clock, recovery, authenticator: Authenticator::default(), dir }
+}
+
+/// The demo café with the owner already in the back office (for snapshots and exports). The
+/// enrolment and elevation take the half minute before T0, so the clock reads T0 as with `demo()`.
+pub fn demo_with_back_office() -> (Fixture, Session) {
+    let mut f = demo_at(ts(T0) - SignedDuration::from_secs(30));
+    let office = f.back_office();
+    assert_eq!(f.clock.now(), ts(T0));
+    (f, office)
 }
 
 /// A register with a custom venue, the demo staff and the demo catalog (whose tax classes are
@@ -94,7 +158,7 @@ pub fn custom(setup: &VenueSetup, start: Timestamp) -> Fixture {
     let (reg, recovery) = Register::init(dir.path(), &secrets, setup, &demo_staff(), &demo_catalog(), clock.clone())
         .expect("init custom store");
     let recovery = recovery.reveal().to_string();
-    Fixture { reg, secrets, clock, recovery, dir }
+    Fixture { reg, secrets, clock, recovery, authenticator: Authenticator::default(), dir }
 }
 
 /// The demo venue moved to another zone, currency and cut-off hour.
@@ -126,16 +190,21 @@ pub fn exclusive_rounding_venue() -> VenueSetup {
 }
 
 /// Signs in the demo staff member with this name, using the PIN from `demo_staff()`.
-pub fn sign_in(reg: &Register, name: &str) -> Session {
+pub fn sign_in(reg: &mut Register, name: &str) -> Session {
     pos_app::demo::sign_in_as(reg, name).expect("demo PIN signs in")
 }
 
-pub fn cashier(reg: &Register) -> Session {
+pub fn cashier(reg: &mut Register) -> Session {
     sign_in(reg, "Jonas Weber")
 }
 
-pub fn manager(reg: &Register) -> Session {
+pub fn manager(reg: &mut Register) -> Session {
     sign_in(reg, "Mia Keller")
+}
+
+/// Unlocks a session that locked itself while the test moved the clock on.
+pub fn awake(reg: &mut Register, s: &Session) {
+    pos_app::demo::keep_unlocked(reg, s).unwrap_or_else(|e| panic!("unlock {}: {e}", s.name()));
 }
 
 /// Opens an order, adds `(sku code, units)` lines and returns the order id.
@@ -167,14 +236,15 @@ pub fn sell_card(reg: &mut Register, s: &Session, items: &[(&str, i64)]) -> Sale
 pub fn expect_err<T: std::fmt::Debug>(r: AppResult<T>, code: ErrorCode) -> String {
     match r {
         Ok(v) => panic!("expected {code:?}, got Ok({v:?})"),
-        Err(AppError { code: got, message }) => {
+        Err(AppError { code: got, message, .. }) => {
             assert_eq!(got, code, "wrong error code; message: {message}");
             message
         }
     }
 }
 
-/// Everything observable that a refused request must not change.
+/// Everything observable about the domain that a refused request must not change. The audit chain is
+/// left out on purpose: refusals are audited, so it grows.
 #[derive(Debug)]
 pub struct Snapshot {
     pub outbox: OutboxStatus,
@@ -187,7 +257,9 @@ pub struct Snapshot {
     pub catalog_skus: usize,
 }
 
-pub fn snapshot(reg: &Register) -> Snapshot {
+/// Reads the snapshot with `office`, a session with back-office access (see [`back_office`]): the
+/// sales export needs it, the reports need view_reports.
+pub fn snapshot(reg: &mut Register, office: &Session) -> Snapshot {
     let day = reg.today();
     let from = day.yesterday().expect("date in range");
     let to = day.tomorrow().expect("date in range");
@@ -199,25 +271,31 @@ pub fn snapshot(reg: &Register) -> Snapshot {
             .into_iter()
             .map(|r| (r.seq, r.op_id, r.kind))
             .collect(),
-        sales: reg.export_sales(from, to).expect("export sales"),
-        summary: reg.daily_summary(day).expect("daily summary"),
+        sales: reg.export_sales(office, from, to).expect("export sales"),
+        summary: reg.daily_summary(office, day).expect("daily summary"),
         shift: reg.current_shift().expect("current shift"),
-        x_report: reg.x_report().ok(),
+        x_report: match reg.x_report(office) {
+            Ok(x) => Some(x),
+            Err(e) if e.code == ErrorCode::NoOpenShift => None,
+            Err(e) => panic!("X report for the snapshot: {e}"),
+        },
         open_orders: reg.open_orders().into_iter().map(|id| (id.clone(), reg.order_view(&id))).collect(),
         catalog_skus: reg.catalog().len(),
     }
 }
 
-/// Runs a request that must be refused with `code` and asserts that nothing observable changed.
+/// Runs a request that must be refused with `code` and asserts that nothing observable changed
+/// (`office` reads the snapshots; it must have back-office access).
 #[track_caller]
 pub fn refused<T: std::fmt::Debug>(
     reg: &mut Register,
+    office: &Session,
     code: ErrorCode,
     request: impl FnOnce(&mut Register) -> AppResult<T>,
 ) -> String {
-    let before = snapshot(reg);
+    let before = snapshot(reg, office);
     let message = expect_err(request(reg), code);
-    let after = snapshot(reg);
+    let after = snapshot(reg, office);
     let changed = before.differences(&after);
     assert!(
         changed.is_empty(),
