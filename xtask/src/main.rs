@@ -260,7 +260,7 @@ mod tidy {
     fn pure_crates_depend_on_no_io() {
         let graph = normal_graph();
         let io = ["rusqlite", "libsqlite3-sys", "keyring", "zbus", "reqwest", "tokio", "tauri", "hyper", "openssl-sys"];
-        for pure in ["pos-core", "pos-sync-protocol"] {
+        for pure in ["pos-core", "pos-auth", "pos-audit", "pos-sync-protocol"] {
             let deps = closure(&graph, pure);
             let bad: Vec<&&str> = io.iter().filter(|c| deps.contains(**c)).collect();
             assert!(bad.is_empty(), "{pure} must do no I/O but depends on {bad:?}");
