@@ -141,7 +141,9 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          echo '== posctl init --demo'; '{p}' --data-dir '{d}' init --demo; \
          echo '== posctl demo-sales --count 3000 --days 3'; '{p}' --data-dir '{d}' demo-sales --count 3000 --days 3 --seed 7; \
          echo '== posctl doctor'; '{p}' --data-dir '{d}' doctor; \
-         echo '== posctl report z (the last closed shift)'; '{p}' --data-dir '{d}' report z --format text"
+         echo '== posctl audit verify'; '{p}' --data-dir '{d}' audit verify; \
+         echo '== posctl report z (the last closed shift), as the manager Mia Keller (PIN on stdin)'; \
+         echo 2468 | '{p}' --data-dir '{d}' --staff 2 report z --format text"
     );
     run(&mut with_secret_service(&script, &keyring, true))
 }

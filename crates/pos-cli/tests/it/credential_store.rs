@@ -49,6 +49,11 @@ fn key_is_in_the_secret_service_and_recovery_restores_it() {
     let doctor = json(&dir, &["doctor"]);
     assert_eq!(doctor["ok"], true, "{doctor}");
     assert_eq!(secret_tool(&["lookup", "service", "pos-register", "username", &key_name]).stdout, found.stdout);
+    // The device's audit key came back too: the chain still verifies, restore included.
+    let audit_key = secret_tool(&["lookup", "service", "pos-register", "username", &format!("{id}/audit-key")]);
+    assert_eq!(audit_key.stdout.len(), 32, "the audit signing key is in the Secret Service");
+    let verify = json(&dir, &["audit", "verify"]);
+    assert_eq!(verify["ok"], true, "{verify}");
 }
 
 fn pipe(mut cmd: Command, input: &str) -> std::process::Output {
