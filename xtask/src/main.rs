@@ -155,7 +155,11 @@ fn test(root: &Path) -> Result<()> {
     // Every test runs inside its own D-Bus session with a throw-away keyring, so the credential
     // store tests use the real Secret Service and leave nothing behind.
     let keyring = tempdir(root, "test-keyring")?;
-    let result = run_counting_tests(&mut with_secret_service("cargo test --workspace --all-targets", &keyring, false));
+    let result = run_counting_tests(&mut with_secret_service(
+        "cargo test --workspace --all-targets --no-fail-fast",
+        &keyring,
+        false,
+    ));
     let _ = std::fs::remove_dir_all(&keyring);
     result
 }

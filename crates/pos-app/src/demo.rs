@@ -414,8 +414,13 @@ pub fn with_manager_approval<T>(
     match op(reg) {
         Err(e) if e.code == crate::ErrorCode::ApprovalRequired => {
             let request = e.approval.as_ref().expect("approval_required carries its request");
-            let manager =
-                request.approvers.first().ok_or_else(|| AppError::conflict("nobody can approve this"))?.clone();
+            // The demo manager approves with a PIN; approvers who need a code (the owner) are skipped.
+            let manager = request
+                .approvers
+                .iter()
+                .find(|a| !a.totp_required)
+                .ok_or_else(|| AppError::conflict("nobody can approve this without an authenticator code"))?
+                .clone();
             let pin = demo_pin(&manager.name)?;
             reg.approve(requester, &request.request_id, manager.id, &pin, None, reason)?;
             op(reg)

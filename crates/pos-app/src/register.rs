@@ -791,12 +791,7 @@ impl Register {
     /// by the policy.
     pub fn reopen_day(&mut self, session: &Session, day: Date) -> AppResult<()> {
         let actor = self.authorize(session, Some(Permission::CloseDay), "day_reopened")?;
-        if !self.session_elevated(session) {
-            return Err(AppError::new(
-                ErrorCode::ElevationRequired,
-                "re-opening a day is a back-office action: enter your PIN and a current authenticator code first",
-            ));
-        }
+        self.require_elevated(session, &actor, "day_reopened")?;
         let d = day.to_string();
         if !pos_store::security::day_closed(self.store.conn(), &d)? {
             return Err(AppError::conflict(format!("business day {d} is not closed")));
@@ -1614,10 +1609,18 @@ impl Register {
     }
 
     /// Marks records the cloud has acknowledged. Only acknowledged records may ever be purged.
+    ///
+    /// Called by the sync client, which acts as the device (its identity comes with the cloud
+    /// enrolment), not as a staff member. The acknowledgement is audited.
     pub fn outbox_acknowledge(&mut self, op_ids: &[&str]) -> AppResult<usize> {
         let now = self.clock.now();
+        let offset = self.offset(now);
         let tx = self.store.write()?;
         let n = pos_store::outbox::acknowledge(&tx, op_ids, micros(now))?;
+        if n > 0 {
+            let ev = Event::new("sync_acknowledged", "ok").detail("records", n as u64);
+            self.auditor.append(&tx, now, &offset, &ev)?;
+        }
         tx.commit().map_err(pos_store::StoreError::from)?;
         Ok(n)
     }

@@ -23,8 +23,8 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::pin;
 use crate::register::Register;
 use crate::views::{
-    ApprovalGrantView, ApprovalRequestView, AuditExportView, AuditVerifyView, SessionView, StaffAdminView, StaffView,
-    TotpEnrolmentView,
+    ApprovalGrantView, ApprovalRequestView, ApproverView, AuditExportView, AuditVerifyView, SessionView,
+    StaffAdminView, TotpEnrolmentView,
 };
 
 /// The venue's security settings. Stored in the encrypted store; changed only through
@@ -578,7 +578,25 @@ impl Register {
         self.session_view(session)
     }
 
-    pub(crate) fn session_elevated(&self, session: &Session) -> bool {
+    /// Refuses (and audits) a back-office step taken without PIN + TOTP just now.
+    pub(crate) fn require_elevated(&mut self, session: &Session, actor: &Actor, op: &str) -> AppResult<()> {
+        if self.session_elevated(session) {
+            return Ok(());
+        }
+        let ev = Event::new("permission_denied", "refused")
+            .actor(actor.id, &actor.name)
+            .detail("operation", op)
+            .detail("why", "not_elevated");
+        Err(self.refuse(
+            ev,
+            AppError::new(
+                ErrorCode::ElevationRequired,
+                "a back-office action: enter your PIN and a current authenticator code first",
+            ),
+        ))
+    }
+
+    fn session_elevated(&self, session: &Session) -> bool {
         let now = self.now_us();
         self.security.sessions.get(&session.token).and_then(|s| s.elevated_until_us).is_some_and(|u| now < u)
     }
@@ -623,7 +641,12 @@ impl Register {
                     && s.id != actor.id
                     && may_approve(Permissions::from_bits(s.permissions), action.kind)
             })
-            .map(|s| StaffView { id: s.id, name: s.name.clone(), role: s.role.clone() })
+            .map(|s| ApproverView {
+                id: s.id,
+                name: s.name.clone(),
+                role: s.role.clone(),
+                totp_required: s.totp_required || action.kind == OverrideKind::ReopenDay,
+            })
             .collect();
         let view = ApprovalRequestView {
             request_id: id.clone(),
@@ -634,7 +657,6 @@ impl Register {
             requested_by: actor.name.clone(),
             reasons: action.kind.reasons().iter().map(|r| (*r).to_owned()).collect(),
             approvers,
-            totp_required: action.kind == OverrideKind::ReopenDay,
             expires_at: self.local(Timestamp::from_microsecond(expires).unwrap_or(Timestamp::UNIX_EPOCH)),
         };
         self.security.pending.push(PendingApproval { id, action, requested_by: actor.id, expires_at_us: expires });
@@ -768,6 +790,18 @@ impl Register {
         self.authorize(session, None, "deny")?;
         let req = self.take_pending(session, request_id)?;
         let approver = self.check_fresh_pin(approver_id, pin, "deny")?;
+        if approver.id == req.requested_by
+            || !may_approve(Permissions::from_bits(approver.permissions), req.action.kind)
+        {
+            let ev = self
+                .override_event("override_denied", "refused", &req.action, req.requested_by)
+                .approver(approver.id, &approver.name)
+                .subject("request", req.id.clone());
+            return Err(self.refuse(
+                ev,
+                AppError::new(ErrorCode::PermissionDenied, format!("{} may not decide on this request", approver.name)),
+            ));
+        }
         let ev = self
             .override_event("override_denied", "denied", &req.action, req.requested_by)
             .approver(approver.id, &approver.name)
@@ -894,6 +928,7 @@ impl Register {
         let target = self.target_staff(staff_id)?;
         check_discount_limit(access.max_discount_bp)?;
         let before = Permissions::from_bits(target.permissions);
+        self.check_no_escalation(&actor, before, "staff_changed")?;
         // Only what changes must be within the actor's own permissions.
         let added = Permissions::from_bits(access.permissions.bits() & !before.bits());
         let removed = Permissions::from_bits(before.bits() & !access.permissions.bits());
@@ -930,7 +965,9 @@ impl Register {
 
     pub fn reset_pin(&mut self, session: &Session, staff_id: i64, new_pin: &str) -> AppResult<()> {
         let actor = self.authorize(session, Some(Permission::ManageStaff), "pin_reset")?;
-        self.target_staff(staff_id)?;
+        let target = self.target_staff(staff_id)?;
+        // Resetting someone's PIN lets you act as them: only over people you out-rank.
+        self.check_no_escalation(&actor, Permissions::from_bits(target.permissions), "pin_reset")?;
         let hash = pin::hash_pin(self.store.pin_pepper(), new_pin)?;
         let now = self.clock.now();
         let offset = self.offset(now);
@@ -946,6 +983,7 @@ impl Register {
     pub fn set_staff_active(&mut self, session: &Session, staff_id: i64, active: bool) -> AppResult<()> {
         let actor = self.authorize(session, Some(Permission::ManageStaff), "staff_changed")?;
         let target = self.target_staff(staff_id)?;
+        self.check_no_escalation(&actor, Permissions::from_bits(target.permissions), "staff_changed")?;
         if !active && !self.keeps_a_staff_manager(staff_id, false) {
             return Err(AppError::conflict("nobody would be left who can manage staff"));
         }
@@ -987,8 +1025,11 @@ impl Register {
         let own_first =
             staff_id == session.staff_id && self.staff_row(staff_id).is_some_and(|s| s.totp_sealed.is_none());
         let perm = if own_first { None } else { Some(Permission::ManageStaff) };
-        self.authorize(session, perm, "totp_enrolment")?;
+        let actor = self.authorize(session, perm, "totp_enrolment")?;
         let target = self.target_staff(staff_id)?;
+        if !own_first {
+            self.check_no_escalation(&actor, Permissions::from_bits(target.permissions), "totp_enrolment")?;
+        }
         let mut secret = Zeroizing::new(vec![0u8; totp::SECRET_LEN]);
         getrandom::fill(&mut secret[..]).map_err(|e| AppError::new(ErrorCode::Internal, format!("random: {e}")))?;
         let uri = totp::otpauth_uri(&secret, &self.venue.name, &target.name);
@@ -1015,8 +1056,18 @@ impl Register {
             .cloned()
             .ok_or_else(|| AppError::not_found("no enrolment in progress for this staff member"))?;
         let now = self.clock.now();
-        let step = totp::verify(&secret, code, unix_secs(now), None)
-            .map_err(|e| AppError::new(ErrorCode::WrongTotp, format!("{e}: enrolment not finished")))?;
+        let step = match totp::verify(&secret, code, unix_secs(now), None) {
+            Ok(step) => step,
+            Err(e) => {
+                let ev = Event::new("totp_enrolled", "refused")
+                    .actor(actor.id, &actor.name)
+                    .subject("staff", staff_id)
+                    .detail("why", "wrong_code");
+                return Err(
+                    self.refuse(ev, AppError::new(ErrorCode::WrongTotp, format!("{e}: enrolment not finished")))
+                );
+            }
+        };
         let sealed = seal_totp(self.store.pin_pepper(), staff_id, &secret)?;
         let offset = self.offset(now);
         let tx = self.store.write()?;

@@ -240,11 +240,19 @@ pub struct ApprovalRequestView {
     pub requested_by: String,
     /// Reason codes the manager picks from.
     pub reasons: Vec<String>,
-    /// Staff who may approve it (never the requester).
-    pub approvers: Vec<StaffView>,
-    /// Whether the approver must also enter an authenticator code.
-    pub totp_required: bool,
+    /// Staff who may approve it (never the requester), and whether each must also enter an
+    /// authenticator code.
+    pub approvers: Vec<ApproverView>,
     pub expires_at: String,
+}
+
+/// Someone who may approve a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApproverView {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub totp_required: bool,
 }
 
 /// A manager's approval, usable once, for the same action and amount, until it expires.

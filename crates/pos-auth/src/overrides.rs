@@ -157,7 +157,8 @@ pub enum Decision {
 ///
 /// It needs approval when the actor lacks the action's permission, when a discount is above the
 /// actor's own limit, or when the policy holds it back. Someone who may approve overrides and
-/// holds the action's permission acts on their own authority (the audit names them as approver).
+/// holds the action's permission acts on their own authority (the audit entry names them as
+/// the actor; there is no separate approver).
 pub fn decide(
     policy: &OverridePolicy,
     actor: Permissions,

@@ -16,6 +16,8 @@ use crate::keys::{KeyMaterial, RecoverySecret, SecretStore, WrappedKeys};
 pub const APPLICATION_ID: i64 = 0x504F_5352;
 pub const DB_FILE: &str = "register.db";
 pub const META_FILE: &str = "store.json";
+/// `store.json` format: 2 wraps three keys (database, PIN pepper, audit signing key).
+const META_FORMAT: u32 = 2;
 /// Database page size. Smaller pages mean fewer bytes encrypted and authenticated per commit.
 const PAGE_SIZE: u32 = 2048;
 
@@ -151,7 +153,14 @@ fn read_meta(dir: &Path) -> Result<StoreMeta, StoreError> {
     };
     let meta: StoreMeta = serde_json::from_slice(&bytes)
         .map_err(|e| StoreError::BadMetadata { path: path.clone(), detail: e.to_string() })?;
-    if meta.format != 1 {
+    if meta.format == 1 {
+        // Format 1 (before the audit chain) held two keys; no released register wrote it.
+        return Err(StoreError::BadMetadata {
+            path,
+            detail: "format 1 comes from a pre-release without the audit key: create the store again".into(),
+        });
+    }
+    if meta.format != META_FORMAT {
         return Err(StoreError::BadMetadata { path, detail: format!("unknown format {}", meta.format) });
     }
     Ok(meta)
@@ -262,7 +271,7 @@ impl Store {
         let store_id = random_id()?;
         let keys = KeyMaterial::generate()?;
         let recovery = RecoverySecret::random()?;
-        let meta = StoreMeta { format: 1, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
+        let meta = StoreMeta { format: META_FORMAT, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
         let forget_keys = || {
             let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
             let _ = secrets.delete(&crate::keys::pepper_name(&store_id));

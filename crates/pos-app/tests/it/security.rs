@@ -317,8 +317,9 @@ fn override_grants_are_single_use_bound_to_action_and_amount_and_expire() {
     advance(&fx, i64::from(fx.reg.security_policy().overrides.grant_ttl_secs) + 1);
     approval(fx.reg.refund(&cashier, &order, &one_line, "cold"));
 
-    // A denial is the manager's, with their PIN.
+    // A denial is the manager's, with their PIN: the requester cannot deny (and so close) it.
     let req = approval(fx.reg.refund(&cashier, &order, &one_line, "cold"));
+    assert_eq!(code(fx.reg.deny(&cashier, &req.request_id, JONAS, "1234")), ErrorCode::PermissionDenied);
     fx.reg.deny(&cashier, &req.request_id, MANAGER, "2468").unwrap();
     assert_eq!(
         code(fx.reg.approve(&cashier, &req.request_id, MANAGER, "2468", None, "damaged")),
@@ -449,6 +450,11 @@ fn staff_administration_never_escalates_and_keeps_someone_in_charge() {
     let mut access = StaffAccess::preset(Role::Cashier);
     access.permissions = access.permissions.with(Permission::ManageSettings);
     assert_eq!(code(fx.reg.set_staff_access(&manager, JONAS, &access)), ErrorCode::PermissionDenied);
+    // Nor take over someone who out-ranks them: resetting the owner's PIN would make them the owner.
+    assert_eq!(code(fx.reg.reset_pin(&manager, OWNER, "1111")), ErrorCode::PermissionDenied);
+    assert_eq!(code(fx.reg.set_staff_active(&manager, OWNER, false)), ErrorCode::PermissionDenied);
+    assert_eq!(code(fx.reg.begin_totp_enrolment(&manager, OWNER)), ErrorCode::PermissionDenied);
+    fx.reg.sign_in(OWNER, "4711").expect("the owner's PIN is unchanged");
     // …but can grant what they hold, per person.
     access.permissions = Role::Cashier.preset().with(Permission::Refund);
     let jonas = fx.reg.set_staff_access(&manager, JONAS, &access).unwrap();
