@@ -271,7 +271,8 @@ impl Store {
         let store_id = random_id()?;
         let keys = KeyMaterial::generate()?;
         let recovery = RecoverySecret::random()?;
-        let meta = StoreMeta { format: META_FORMAT, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
+        let meta =
+            StoreMeta { format: META_FORMAT, store_id: store_id.clone(), recovery: recovery.wrap(&store_id, &keys)? };
         let forget_keys = || {
             let _ = secrets.delete(&crate::keys::db_key_name(&store_id));
             let _ = secrets.delete(&crate::keys::pepper_name(&store_id));
