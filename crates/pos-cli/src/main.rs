@@ -250,30 +250,27 @@ impl Stdin {
     }
 }
 
-/// Signs in the `--staff` member with the PIN from standard input.
-fn sign_in(reg: &mut Register, staff: Option<i64>, stdin: &mut Stdin) -> Result<Session, AppError> {
-    let id = staff.ok_or_else(|| {
+fn staff_id(staff: Option<i64>) -> Result<i64, AppError> {
+    staff.ok_or_else(|| {
         AppError::new(
             ErrorCode::NotSignedIn,
             "this command needs --staff ID (or POS_STAFF), with the PIN on standard input",
         )
-    })?;
-    let pin = stdin.line("the PIN")?;
-    reg.sign_in(id, &pin)
+    })
+}
+
+/// Signs in the `--staff` member with the PIN from standard input.
+fn sign_in(reg: &mut Register, staff: Option<i64>, stdin: &mut Stdin) -> Result<Session, AppError> {
+    let id = staff_id(staff)?;
+    reg.sign_in(id, &stdin.line("the PIN")?)
 }
 
 /// Signs in and opens back-office access: PIN, then a current authenticator code.
 fn sign_in_elevated(reg: &mut Register, staff: Option<i64>, stdin: &mut Stdin) -> Result<Session, AppError> {
-    let id = staff.ok_or_else(|| {
-        AppError::new(
-            ErrorCode::NotSignedIn,
-            "this command needs --staff ID (or POS_STAFF), with the PIN on standard input",
-        )
-    })?;
+    let id = staff_id(staff)?;
     let pin = stdin.line("the PIN")?;
     let session = reg.sign_in(id, &pin)?;
-    let code = stdin.line("the authenticator code")?;
-    reg.elevate(&session, &pin, &code)?;
+    reg.elevate(&session, &pin, &stdin.line("the authenticator code")?)?;
     Ok(session)
 }
 
