@@ -509,11 +509,7 @@ impl Register {
         approval: Option<Approval>,
     ) -> AppResult<OrderView> {
         if let Some(ev) = event {
-            let ev = match &approval {
-                Some(a) => a.stamp(ev),
-                None => ev,
-            };
-            self.audit_alone(ev.subject("order", order_id))?;
+            self.audit_alone(Approval::stamp_opt(approval.as_ref(), ev).subject("order", order_id))?;
         }
         self.cart_mut(order_id)?.order = trial.order;
         self.consume(approval.as_ref());
@@ -763,7 +759,7 @@ impl Register {
             .subject("shift", shift.uuid)
             .reason(&reason)
             .detail("cause", "no_sale");
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         let entry = self.audit_alone(ev)?;
         self.consume(approval.as_ref());
         Ok(entry.short_hash().to_owned())
@@ -805,7 +801,7 @@ impl Register {
         let tx = self.store.write()?;
         pos_store::security::reopen_day(&tx, &d, micros(now), actor.id)?;
         let ev = Event::new("day_reopened", "ok").actor(actor.id, &actor.name).subject("business_day", d);
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.consume(approval.as_ref());
@@ -1011,7 +1007,7 @@ impl Register {
             .reason(&reason)
             .detail("was_paid", false)
             .detail("lines", priced.lines.len() as u64);
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.consume(approval.as_ref());
@@ -1081,7 +1077,7 @@ impl Register {
         if let Some(n) = h.receipt_no {
             ev = ev.subject("receipt", n);
         }
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.consume(approval.as_ref());
@@ -1185,7 +1181,7 @@ impl Register {
         if let Some(n) = h.receipt_no {
             ev = ev.subject("original_receipt", n);
         }
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         let entry = self.auditor.append(&tx, now, &offset, &ev)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.consume(approval.as_ref());
@@ -1321,7 +1317,7 @@ impl Register {
             .subject("shift", shift.uuid.clone())
             .amount(amount.minor(), &self.venue.currency.to_string())
             .reason(&reason);
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         self.auditor.append(&tx, now, &offset, &ev)?;
         let op = wire::Operation::CashMoved(wire::CashMoved {
             movement_id: uuid,
@@ -1392,7 +1388,7 @@ impl Register {
             .amount(counted, &self.venue.currency.to_string())
             .detail("expected_cash", expected)
             .detail("variance", counted - expected);
-        let ev = if let Some(a) = &approval { a.stamp(ev) } else { ev };
+        let ev = Approval::stamp_opt(approval.as_ref(), ev);
         self.auditor.append(&tx, now, &offset, &ev)?;
         let op = wire::Operation::ShiftClosed(wire::ShiftClosed {
             shift_id: shift.uuid.clone(),

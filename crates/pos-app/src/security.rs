@@ -140,10 +140,12 @@ pub(crate) struct Approval {
 }
 
 impl Approval {
-    /// Adds the approver and their reason to an audit event.
-    pub fn stamp(&self, event: Event) -> Event {
-        let e = event.approver(self.approver_id, &self.approver_name);
-        e.detail("approval_reason", self.reason.clone())
+    /// Adds the approver and their reason to an audit event, when there was an approval.
+    pub fn stamp_opt(approval: Option<&Approval>, event: Event) -> Event {
+        match approval {
+            Some(a) => event.approver(a.approver_id, &a.approver_name).detail("approval_reason", a.reason.clone()),
+            None => event,
+        }
     }
 }
 
