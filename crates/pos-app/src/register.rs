@@ -801,9 +801,7 @@ impl Register {
         let tx = self.store.write()?;
         pos_store::security::reopen_day(&tx, &d, micros(now), actor.id)?;
         let ev = Event::new("day_reopened", "ok").actor(actor.id, &actor.name).subject("business_day", d);
-        let ev = Approval::stamp_opt(approval.as_ref(), ev);
-        self.auditor.append(&tx, now, &offset, &ev)?;
-        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
         Ok(())
     }
@@ -1007,9 +1005,7 @@ impl Register {
             .reason(&reason)
             .detail("was_paid", false)
             .detail("lines", priced.lines.len() as u64);
-        let ev = Approval::stamp_opt(approval.as_ref(), ev);
-        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
-        tx.commit().map_err(pos_store::StoreError::from)?;
+        let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
         self.carts.remove(order_id);
         Ok(VoidReceipt {
@@ -1077,9 +1073,7 @@ impl Register {
         if let Some(n) = h.receipt_no {
             ev = ev.subject("receipt", n);
         }
-        let ev = Approval::stamp_opt(approval.as_ref(), ev);
-        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
-        tx.commit().map_err(pos_store::StoreError::from)?;
+        let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
         Ok(VoidReceipt {
             order_id: h.uuid,
@@ -1181,9 +1175,7 @@ impl Register {
         if let Some(n) = h.receipt_no {
             ev = ev.subject("original_receipt", n);
         }
-        let ev = Approval::stamp_opt(approval.as_ref(), ev);
-        let entry = self.auditor.append(&tx, now, &offset, &ev)?;
-        tx.commit().map_err(pos_store::StoreError::from)?;
+        let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
         Ok(RefundReceipt {
             refund_id,

@@ -168,6 +168,21 @@ impl Auditor {
         &self.device
     }
 
+    /// Appends `event` (with its approver, if a grant allowed it) and commits `tx`: the last step
+    /// of every audited write. The caller then uses the grant up with [`Register::consume`].
+    pub fn commit(
+        &self,
+        tx: Transaction,
+        at: Timestamp,
+        offset: &str,
+        event: Event,
+        approval: Option<&Approval>,
+    ) -> AppResult<Entry> {
+        let entry = self.append(&tx, at, offset, &Approval::stamp_opt(approval, event))?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        Ok(entry)
+    }
+
     /// Appends `event` as the next entry of the chain, in `tx`.
     pub fn append(&self, tx: &Transaction, at: Timestamp, offset: &str, event: &Event) -> AppResult<Entry> {
         let (seq, prev) = match pos_store::security::audit_head(tx)? {
@@ -1127,15 +1142,39 @@ impl Register {
     }
 
     /// Checks the whole chain: sequence, links, hashes and signatures with the device key from
-    /// the credential store. Changes nothing; needs no sign-in (it reveals no entry).
+    /// the credential store. Changes nothing; needs no sign-in (it reveals no entry). Reads the
+    /// chain a chunk at a time, each chunk anchored on the last entry of the one before, so memory
+    /// stays flat however long the chain grows.
     pub fn verify_audit(&self) -> AppResult<AuditVerifyView> {
-        let entries = self.audit_rows()?;
+        const CHUNK: i64 = 20_000;
         let stored_key = pos_store::security::audit_public_key(self.store.conn())?;
         let key = self.auditor.public_key_hex();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut pk = [0u8; 32];
         hex::decode_to_slice(&key, &mut pk).expect("our own key is 32 bytes");
-        let v = pos_audit::verify(&entries, &pos_audit::Anchor::genesis(), self.auditor.device(), &pk, None, threads);
+        let mut anchor = pos_audit::Anchor::genesis();
+        let mut v =
+            pos_audit::Verification { entries: 0, first_seq: None, last_seq: None, last_hash: None, fault: None };
+        loop {
+            let chunk: Vec<Entry> = pos_store::security::audit_entries(self.store.conn(), anchor.next_seq, CHUNK)?
+                .into_iter()
+                .map(|r| Entry { seq: r.seq, body: r.body, hash: r.hash, signature: r.signature })
+                .collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let part = pos_audit::verify(&chunk, &anchor, self.auditor.device(), &pk, None, threads);
+            v.entries += part.entries;
+            v.first_seq = v.first_seq.or(part.first_seq);
+            v.last_seq = part.last_seq;
+            v.last_hash = part.last_hash.clone();
+            if part.fault.is_some() {
+                v.fault = part.fault;
+                break;
+            }
+            let last = chunk.last().expect("not empty");
+            anchor = pos_audit::Anchor { next_seq: last.seq + 1, prev_hash: last.hash.clone() };
+        }
         let mut fault = v.fault;
         if fault.is_none() && stored_key.as_deref() != Some(key.as_str()) {
             fault = Some(pos_audit::Fault {
