@@ -1,0 +1,1 @@
+//! PDF documents (placeholder until written).

@@ -1,0 +1,6 @@
+//! Receipts on the attached hardware. A [`doc::ReceiptDoc`] (what a receipt says, already formatted
+//! by the façade) is laid out for a paper width, encoded to ESC/POS bytes in the printer's code
+//! page, and sent over a transport (USB line printer, serial, raw TCP 9100, CUPS). A decoder turns
+//! captured bytes back into text, code pages, QR payloads, cuts and drawer pulses for the tests.
+
+pub mod doc;

@@ -1,0 +1,1 @@
+//! Payment terminals (placeholder until written).
