@@ -146,7 +146,11 @@ pub fn sample_receipt() -> ReceiptDoc {
         total: "25.99".into(),
         rounding: Some("+0.01".into()),
         tenders: vec![
-            DocTender { label: "Card".into(), amount: "10.00".into(), detail: Some("VISA ****4242 auth 123456".into()) },
+            DocTender {
+                label: "Card".into(),
+                amount: "10.00".into(),
+                detail: Some("VISA ****4242 auth 123456".into()),
+            },
             DocTender { label: "Cash".into(), amount: "20.00".into(), detail: None },
         ],
         change_due: Some("4.00".into()),

@@ -3,4 +3,16 @@
 //! page, and sent over a transport (USB line printer, serial, raw TCP 9100, CUPS). A decoder turns
 //! captured bytes back into text, code pages, QR payloads, cuts and drawer pulses for the tests.
 
+pub mod codepage;
+mod codepage_tables;
+pub mod decode;
 pub mod doc;
+pub mod escpos;
+pub mod layout;
+pub mod status;
+#[cfg(feature = "test-support")]
+pub mod testing;
+pub mod transport;
+
+pub use codepage::CodePage;
+pub use layout::{Block, Profile};

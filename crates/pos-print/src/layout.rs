@@ -1,0 +1,387 @@
+//! Receipts laid out for a paper width: a list of [`Block`]s, each line already fitted to the
+//! printer's code page and column count, so the encoder and the text renderer only copy it out.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codepage::CodePage;
+use crate::doc::{ReceiptDoc, ReceiptKind, TicketDoc};
+
+/// How a printer prints: its column count (32 on 58 mm paper, 42 or 48 on 80 mm) and code page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub columns: usize,
+    pub code_page: CodePage,
+}
+
+impl Profile {
+    pub const COLUMNS: [usize; 3] = [32, 42, 48];
+
+    pub fn new(columns: usize, code_page: CodePage) -> Result<Profile, String> {
+        if Profile::COLUMNS.contains(&columns) {
+            Ok(Profile { columns, code_page })
+        } else {
+            Err(format!("a receipt printer prints 32, 42 or 48 columns, not {columns}"))
+        }
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile { columns: 42, code_page: CodePage::Pc858 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    Left,
+    Center,
+    Right,
+}
+
+/// Which drawer connector pin the pulse drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DrawerPin {
+    Pin2,
+    Pin5,
+}
+
+impl DrawerPin {
+    pub fn from_number(n: u8) -> Option<DrawerPin> {
+        match n {
+            2 => Some(DrawerPin::Pin2),
+            5 => Some(DrawerPin::Pin5),
+            _ => None,
+        }
+    }
+    pub fn number(self) -> u8 {
+        match self {
+            DrawerPin::Pin2 => 2,
+            DrawerPin::Pin5 => 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// One printed line. `text` fits the width (half the columns when `large`).
+    Line {
+        text: String,
+        align: Align,
+        bold: bool,
+        large: bool,
+    },
+    Feed(u8),
+    Qr(String),
+    Pulse(DrawerPin),
+    Cut,
+}
+
+/// Builds lines for one profile.
+struct Sheet {
+    profile: Profile,
+    blocks: Vec<Block>,
+}
+
+impl Sheet {
+    fn new(profile: Profile) -> Sheet {
+        Sheet { profile, blocks: Vec::with_capacity(64) }
+    }
+
+    fn fit(&self, text: &str) -> String {
+        self.profile.code_page.fit(text)
+    }
+
+    fn push(&mut self, text: String, align: Align, bold: bool, large: bool) {
+        self.blocks.push(Block::Line { text, align, bold, large });
+    }
+
+    /// Centred text, wrapped over as many lines as it needs.
+    fn centered(&mut self, text: &str, bold: bool, large: bool) {
+        let width = if large { self.profile.columns / 2 } else { self.profile.columns };
+        for line in wrap(&self.fit(text), width) {
+            self.push(line, Align::Center, bold, large);
+        }
+    }
+
+    fn left(&mut self, text: &str) {
+        for line in wrap(&self.fit(text), self.profile.columns) {
+            self.push(line, Align::Left, false, false);
+        }
+    }
+
+    /// Text under a line item, indented by `indent` spaces on every wrapped line.
+    fn indented(&mut self, indent: usize, text: &str) {
+        for line in wrap(&self.fit(text), self.profile.columns - indent) {
+            self.push(format!("{}{line}", " ".repeat(indent)), Align::Left, false, false);
+        }
+    }
+
+    /// `left` and `right` on one line; `left` is cut to make room.
+    fn pair(&mut self, left: &str, right: &str, bold: bool) {
+        let line = two_columns(&self.fit(left), &self.fit(right), self.profile.columns);
+        self.push(line, Align::Left, bold, false);
+    }
+
+    fn rule(&mut self) {
+        self.push("-".repeat(self.profile.columns), Align::Left, false, false);
+    }
+
+    fn blank(&mut self) {
+        self.push(String::new(), Align::Left, false, false);
+    }
+}
+
+fn width_of(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    s.chars().take(width).collect()
+}
+
+/// `left` then `right` flush right, at least one space apart; `left` is truncated to fit.
+fn two_columns(left: &str, right: &str, width: usize) -> String {
+    let right = truncate(right, width);
+    let room = width.saturating_sub(width_of(&right) + 1);
+    let left = truncate(left, room);
+    let gap = width - width_of(&left) - width_of(&right);
+    format!("{left}{}{right}", " ".repeat(gap))
+}
+
+/// Word-wraps `text` into lines of at most `width` characters; words longer than a line are cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let mut word = word.to_owned();
+        while width_of(&word) > width {
+            if !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        if current.is_empty() {
+            current = word;
+        } else if width_of(&current) + 1 + width_of(&word) <= width {
+            current.push(' ');
+            current.push_str(&word);
+        } else {
+            lines.push(std::mem::replace(&mut current, word));
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+/// A customer receipt: header, lines, totals, tenders, tax breakdown, QR code, footer, cut.
+pub fn receipt(doc: &ReceiptDoc, profile: Profile) -> Vec<Block> {
+    let mut s = Sheet::new(profile);
+    s.centered(&doc.venue.name, true, true);
+    for line in &doc.venue.lines {
+        s.centered(line, false, false);
+    }
+    s.blank();
+    if let Some(n) = doc.copy {
+        s.centered(&format!("*** COPY {n} ***"), true, true);
+    }
+    match doc.kind {
+        ReceiptKind::Sale => {}
+        ReceiptKind::Refund => s.centered("*** REFUND ***", true, true),
+        ReceiptKind::Void => s.centered("*** VOID ***", true, true),
+    }
+    s.pair(&format!("Receipt {}", doc.receipt_no), &doc.issued_at, false);
+    if let Some(original) = doc.original_receipt_no {
+        s.left(&format!("For receipt {original}"));
+    }
+    if let Some(reason) = &doc.void_reason {
+        s.left(&format!("Reason: {reason}"));
+    }
+    s.left(&format!("Cashier: {}", doc.cashier));
+    s.rule();
+    let indent = 4;
+    for line in &doc.lines {
+        let amount = format!("{} {}", line.amount, line.tax_code);
+        let name = s.fit(&format!("{} x {}", line.quantity, line.name));
+        // The first line carries the amount; the rest of a long name wraps under it, indented.
+        let room = profile.columns.saturating_sub(width_of(&amount) + 1);
+        let mut parts = wrap(&name, room).into_iter();
+        let first = parts.next().unwrap_or_default();
+        s.push(two_columns(&first, &s.fit(&amount), profile.columns), Align::Left, false, false);
+        let rest: Vec<String> = parts.collect();
+        if !rest.is_empty() {
+            s.indented(indent, &rest.join(" "));
+        }
+        if line.quantity != "1" {
+            s.indented(indent, &format!("@ {}", line.unit_price));
+        }
+        if let Some(d) = &line.discount {
+            s.indented(indent, &format!("Discount {d}"));
+        }
+    }
+    s.rule();
+    s.pair("Subtotal", &doc.subtotal, false);
+    if let Some(d) = &doc.discount_total {
+        s.pair("Discounts", d, false);
+    }
+    let total_width = profile.columns / 2;
+    let total = two_columns(&s.fit(&format!("TOTAL {}", doc.currency)), &s.fit(&doc.total), total_width);
+    s.push(total, Align::Left, true, true);
+    if let Some(r) = &doc.rounding {
+        s.pair("Cash rounding", r, false);
+    }
+    for tender in &doc.tenders {
+        s.pair(&tender.label, &tender.amount, false);
+        if let Some(detail) = &tender.detail {
+            s.indented(2, detail);
+        }
+    }
+    if let Some(change) = &doc.change_due {
+        s.pair("Change", change, true);
+    }
+    s.rule();
+    tax_table(&mut s, doc);
+    s.rule();
+    s.blocks.push(Block::Qr(s.fit(&doc.qr_payload)));
+    s.centered(&format!("Audit {}", doc.audit_hash), false, false);
+    s.blank();
+    for line in &doc.footer {
+        s.centered(line, false, false);
+    }
+    s.blocks.push(Block::Feed(3));
+    s.blocks.push(Block::Cut);
+    s.blocks
+}
+
+fn tax_table(s: &mut Sheet, doc: &ReceiptDoc) {
+    // Code, rate, net, tax: the amounts right-aligned in equal columns.
+    let cols = s.profile.columns;
+    let amount_width = (cols - 10) / 3;
+    let row = |code: &str, rate: &str, net: &str, tax: &str, gross: &str| {
+        format!("{code:<3}{rate:>6} {net:>w$}{tax:>w$}{gross:>w$}", w = amount_width)
+    };
+    s.push(s.fit(&row("Tax", "Rate", "Net", "Tax", "Gross")), Align::Left, false, false);
+    for t in &doc.taxes {
+        let gross = add_decimal(&t.base, &t.tax).unwrap_or_default();
+        let line = s.fit(&row(&t.code, &t.rate, &t.base, &t.tax, &gross));
+        s.push(truncate(&line, cols), Align::Left, false, false);
+    }
+}
+
+/// Adds two decimal strings with the same number of fraction digits ("10.08" + "1.92").
+fn add_decimal(a: &str, b: &str) -> Option<String> {
+    let parse = |s: &str| -> Option<(i64, usize)> {
+        let (neg, digits) = s.strip_prefix('-').map_or((false, s), |d| (true, d));
+        let scale = digits.split_once('.').map_or(0, |(_, f)| f.len());
+        let v: i64 = digits.replace('.', "").parse().ok()?;
+        Some((if neg { -v } else { v }, scale))
+    };
+    let (x, sx) = parse(a)?;
+    let (y, sy) = parse(b)?;
+    if sx != sy {
+        return None;
+    }
+    let sum = x + y;
+    let p = 10i64.pow(sx as u32);
+    let sign = if sum < 0 { "-" } else { "" };
+    Some(if sx == 0 { format!("{sum}") } else { format!("{sign}{}.{:0w$}", sum.abs() / p, sum.abs() % p, w = sx) })
+}
+
+/// A kitchen or bar ticket: large quantities and names, no prices.
+pub fn ticket(doc: &TicketDoc, profile: Profile) -> Vec<Block> {
+    let mut s = Sheet::new(profile);
+    s.centered(&doc.station, true, true);
+    s.pair(&format!("Receipt {}", doc.receipt_no), &doc.issued_at, false);
+    s.left(&format!("Cashier: {}", doc.cashier));
+    s.rule();
+    for item in &doc.items {
+        let text = s.fit(&format!("{} x {}", item.quantity, item.name));
+        for line in wrap(&text, profile.columns / 2) {
+            s.push(line, Align::Left, true, true);
+        }
+    }
+    s.rule();
+    s.blocks.push(Block::Feed(3));
+    s.blocks.push(Block::Cut);
+    s.blocks
+}
+
+/// A test page: the printer's name, its profile, a ruler of its width and the accents it prints.
+pub fn test_page(printer: &str, profile: Profile) -> Vec<Block> {
+    let mut s = Sheet::new(profile);
+    s.centered("TEST PAGE", true, true);
+    s.centered(printer, false, false);
+    s.left(&format!("{} columns, code page {}", profile.columns, profile.code_page.name()));
+    let ruler: String = (1..=profile.columns).map(|i| char::from(b'0' + (i % 10) as u8)).collect();
+    s.push(ruler, Align::Left, false, false);
+    s.left("Crème brûlée, Weißbier, 5 €");
+    s.left("Çay, ığüşöç İĞŞ");
+    s.left("Пирожок с капустой");
+    s.blocks.push(Block::Qr("pos:test".into()));
+    s.blocks.push(Block::Feed(3));
+    s.blocks.push(Block::Cut);
+    s.blocks
+}
+
+/// The blocks as plain text, the way the paper would show them (QR codes and cuts as markers).
+pub fn render_text(blocks: &[Block], profile: Profile) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Line { text, align, large, .. } => {
+                let shown = if *large { text.chars().flat_map(|c| [c, ' ']).collect::<String>() } else { text.clone() };
+                let shown = shown.trim_end();
+                let pad = profile.columns.saturating_sub(width_of(shown));
+                let lead = match align {
+                    Align::Left => 0,
+                    Align::Center => pad / 2,
+                    Align::Right => pad,
+                };
+                out.push_str(&" ".repeat(lead));
+                out.push_str(shown);
+                out.push('\n');
+            }
+            Block::Feed(_) => {}
+            Block::Qr(payload) => out.push_str(&format!("[QR {payload}]\n")),
+            Block::Pulse(pin) => out.push_str(&format!("[DRAWER pin {}]\n", pin.number())),
+            Block::Cut => out.push_str(&format!("{}\n", "✂".repeat(profile.columns / 2))),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::sample_receipt;
+
+    #[test]
+    fn every_line_fits_every_width() {
+        let doc = sample_receipt();
+        for columns in Profile::COLUMNS {
+            for page in CodePage::ALL {
+                let p = Profile::new(columns, page).unwrap();
+                for b in receipt(&doc, p) {
+                    if let Block::Line { text, large, .. } = b {
+                        let max = if large { columns / 2 } else { columns };
+                        assert!(width_of(&text) <= max, "{columns} {page:?}: {text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wrap_and_columns() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(two_columns("Subtotal", "26.30", 16), "Subtotal   26.30");
+        assert_eq!(two_columns("A very long name", "9.00", 12), "A very  9.00");
+        assert_eq!(add_decimal("10.08", "1.92").as_deref(), Some("12.00"));
+        assert_eq!(add_decimal("-1.05", "0.05").as_deref(), Some("-1.00"));
+    }
+}
