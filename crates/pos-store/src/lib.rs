@@ -9,6 +9,7 @@ mod db;
 mod error;
 pub mod keys;
 pub mod orders;
+pub mod printing;
 pub mod outbox;
 pub mod reports;
 pub mod security;
