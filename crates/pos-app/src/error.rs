@@ -51,6 +51,12 @@ pub enum ErrorCode {
     DayClosed,
     /// `audit verify` found a fault; the message names the first bad sequence number.
     AuditChainBroken,
+    /// The printer did not take the job (off, unplugged, out of paper…). The job stays queued.
+    PrinterUnavailable,
+    /// The payment terminal could not be reached or spoke nonsense. Nothing was charged.
+    TerminalUnavailable,
+    /// The terminal declined, the customer cancelled, or it timed out. Nothing was charged.
+    PaymentNotApproved,
     CredentialStoreUnavailable,
     KeyMissing,
     WrongKey,
@@ -85,6 +91,9 @@ impl ErrorCode {
             ErrorCode::TotpNotEnrolled => "totp_not_enrolled",
             ErrorCode::DayClosed => "day_closed",
             ErrorCode::AuditChainBroken => "audit_chain_broken",
+            ErrorCode::PrinterUnavailable => "printer_unavailable",
+            ErrorCode::TerminalUnavailable => "terminal_unavailable",
+            ErrorCode::PaymentNotApproved => "payment_not_approved",
             ErrorCode::CredentialStoreUnavailable => "credential_store_unavailable",
             ErrorCode::KeyMissing => "key_missing",
             ErrorCode::WrongKey => "wrong_key",

@@ -7,7 +7,9 @@ mod catalog_import;
 mod clock;
 pub mod demo;
 mod error;
+mod payments;
 mod pin;
+mod printing;
 mod register;
 mod security;
 pub mod views;
@@ -15,8 +17,16 @@ pub mod views;
 pub use catalog_import::CatalogRow;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, AppResult, ErrorCode};
+pub use payments::{CardPaymentStart, CardPaymentView, TERMINAL_SETTING};
+pub use printing::{
+    NewPrinter, PrintJobView, PrintTask, PrinterStatusView, PrinterView, RECEIPT_FOOTER_SETTING,
+    RECEIPT_HEADER_SETTING, RenderFormat,
+};
 pub use register::{ItemRef, OrderRef, PaymentsScope, Register, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
 pub use security::{SecurityPolicy, Session, StaffAccess};
+
+pub use pos_print;
+pub use pos_terminal;
 
 pub use pos_audit;
 pub use pos_auth;

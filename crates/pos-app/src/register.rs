@@ -122,6 +122,7 @@ pub struct Register {
     catalog: Catalog,
     pub(crate) staff: Vec<StaffSecurity>,
     carts: HashMap<String, Cart>,
+    pub(crate) printing: crate::printing::PrintState,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) policy: SecurityPolicy,
     pub(crate) security: SecurityState,
@@ -349,6 +350,7 @@ impl Register {
             catalog,
             staff,
             carts: HashMap::new(),
+            printing: Default::default(),
             clock,
             policy,
             security: SecurityState::default(),
@@ -380,7 +382,7 @@ impl Register {
         Money::new(minor, self.venue.currency)
     }
 
-    fn staff_name(&self, id: i64) -> String {
+    pub(crate) fn staff_name(&self, id: i64) -> String {
         self.staff.iter().find(|s| s.id == id).map_or_else(|| format!("#{id}"), |s| s.name.clone())
     }
 
@@ -762,6 +764,7 @@ impl Register {
         let ev = Approval::stamp_opt(approval.as_ref(), ev);
         let entry = self.audit_alone(ev)?;
         self.consume(approval.as_ref());
+        let _ = self.queue_drawer(&format!("no sale: {reason}"));
         Ok(entry.short_hash().to_owned())
     }
 
@@ -832,6 +835,7 @@ impl Register {
             order_discount,
             settlement: &settlement,
         };
+        crate::payments::capture_card_tenders(&tx, tenders)?;
         let (receipt_no, seq) = write_sale(&tx, self.venue.currency, &sale)?;
         let ev = Event::new("sale", "ok")
             .actor(actor.id, &actor.name)
@@ -848,6 +852,12 @@ impl Register {
         tx.commit().map_err(pos_store::StoreError::from)?;
 
         let cart = self.carts.remove(order_id).expect("cart exists");
+        // The sale is on disk; printing is queued after it and can never undo it.
+        let cash = settlement.payments.iter().any(|p| p.kind == pos_core::tender::TenderKind::Cash);
+        let (print_jobs, print_error) = match self.queue_sale_prints(order_id, cash) {
+            Ok(jobs) => (jobs, None),
+            Err(e) => (vec![], Some(e.message)),
+        };
         let mut order = self.view_of(order_id, &priced);
         for (v, l) in order.lines.iter_mut().zip(cart.order.lines()) {
             v.discount = l.discount;
@@ -877,6 +887,8 @@ impl Register {
                 .collect(),
             outbox_seq: seq,
             audit_hash: entry.short_hash().to_owned(),
+            print_jobs,
+            print_error,
         })
     }
 
@@ -1075,6 +1087,8 @@ impl Register {
         }
         let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
+        // Committed; a printing problem leaves the void standing (reprint by receipt number).
+        let _ = self.queue_void_receipt(&h.uuid);
         Ok(VoidReceipt {
             order_id: h.uuid,
             receipt_no: h.receipt_no,
@@ -1177,7 +1191,7 @@ impl Register {
         }
         let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
-        Ok(RefundReceipt {
+        let receipt = RefundReceipt {
             refund_id,
             receipt_no,
             order_id: h.uuid,
@@ -1203,7 +1217,10 @@ impl Register {
                 .collect(),
             outbox_seq: seq,
             audit_hash: entry.short_hash().to_owned(),
-        })
+        };
+        // Committed; a printing problem leaves the refund standing (reprint by receipt number).
+        let _ = self.queue_refund_receipt(&receipt);
+        Ok(receipt)
     }
 
     // ---- shifts ------------------------------------------------------------------------------
@@ -1316,13 +1333,14 @@ impl Register {
             shift_id: shift.uuid,
             kind: kind.as_str().into(),
             amount: amount.minor(),
-            reason,
+            reason: reason.clone(),
             staff_id: actor.id,
             at: utc(now),
         });
         pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
         tx.commit().map_err(pos_store::StoreError::from)?;
         self.consume(approval.as_ref());
+        let _ = self.queue_drawer(&format!("{}: {reason}", kind.as_str()));
         Ok(())
     }
 

@@ -76,6 +76,10 @@ pub struct SaleReceipt {
     pub outbox_seq: i64,
     /// The short hash of this action's audit entry, printed on the receipt.
     pub audit_hash: String,
+    /// Print jobs queued after the sale committed (drawer, receipt, kitchen tickets).
+    pub print_jobs: Vec<String>,
+    /// Why nothing could be queued, if so. The sale stands; reprint by receipt number.
+    pub print_error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

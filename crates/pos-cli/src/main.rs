@@ -104,6 +104,83 @@ enum Command {
         #[command(subcommand)]
         what: DayCmd,
     },
+    /// Printers attached to this register: list, add (back office), test page, status.
+    Printer {
+        #[command(subcommand)]
+        what: PrinterCmd,
+    },
+    /// Receipts: print (a reprint is marked COPY), or render without hardware.
+    Receipt {
+        #[command(subcommand)]
+        what: ReceiptCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum PrinterCmd {
+    /// The printers and their settings.
+    List,
+    /// Add or replace a printer (back office: PIN and authenticator code).
+    Add {
+        #[arg(long)]
+        name: String,
+        /// tcp://HOST[:PORT], serial:DEVICE[?baud=N], usb:/dev/usb/lpN, file:PATH or cups:QUEUE.
+        #[arg(long)]
+        connection: String,
+        /// 32 (58 mm paper), 42 or 48 (80 mm).
+        #[arg(long, default_value_t = 42)]
+        columns: usize,
+        #[arg(long, default_value = "pc858")]
+        code_page: String,
+        /// receipt, kitchen (tickets for --category) or office (PDF over CUPS).
+        #[arg(long, default_value = "receipt")]
+        role: String,
+        /// A category whose items a kitchen printer prints; repeat for several.
+        #[arg(long = "category")]
+        categories: Vec<String>,
+        /// The cash drawer's connector pin on this receipt printer: 2 or 5.
+        #[arg(long)]
+        drawer_pin: Option<u8>,
+    },
+    /// Print a test page now (back office).
+    Test { name: String },
+    /// Ask the printer for its status (paper, cover, online) and show the queue.
+    Status { name: Option<String> },
+    /// Send every queued job that is due (jobs also print after each sale from the app).
+    Flush,
+    /// The most recent print jobs.
+    Jobs {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCmd {
+    /// Print the receipt of an order (by id or receipt number); a reprint is marked COPY n.
+    Print {
+        #[arg(long)]
+        order: String,
+        #[arg(long)]
+        printer: Option<String>,
+    },
+    /// Write the receipt to standard output as ESC/POS bytes, a PDF or text.
+    Render {
+        #[arg(long)]
+        order: String,
+        #[arg(long, value_enum, default_value_t = RenderAs::Text)]
+        format: RenderAs,
+        /// Use this printer's width and code page (default: the receipt printer's, or 42 columns).
+        #[arg(long)]
+        printer: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RenderAs {
+    Escpos,
+    Pdf,
+    Text,
 }
 
 #[derive(Subcommand)]
@@ -402,6 +479,8 @@ fn run(cli: Cli) -> Result<(), AppError> {
             let s = sign_in(&mut reg, cli.staff, &mut Stdin::new())?;
             print_json(&reg.orders(&s, from, to)?)
         }
+        Command::Printer { what } => printer_command(dir, cli.staff, what),
+        Command::Receipt { what } => receipt_command(dir, cli.staff, what),
         Command::Audit { what: AuditCmd::Verify } => {
             let reg = open(dir)?;
             let v = reg.verify_audit()?;
@@ -634,4 +713,75 @@ fn audit_csv(export: &pos_app::views::AuditExportView) -> String {
         csv_line(&mut out, &[&export.device, &export.public_key, &e.seq.to_string(), &e.hash, &e.signature, &e.body]);
     }
     out
+}
+
+fn printer_command(dir: &Path, staff: Option<i64>, what: PrinterCmd) -> Result<(), AppError> {
+    let mut reg = open(dir)?;
+    let mut stdin = Stdin::new();
+    match what {
+        PrinterCmd::List => {
+            let s = sign_in(&mut reg, staff, &mut stdin)?;
+            print_json(&reg.printers(&s)?)
+        }
+        PrinterCmd::Add { name, connection, columns, code_page, role, categories, drawer_pin } => {
+            let s = sign_in_elevated(&mut reg, staff, &mut stdin)?;
+            let p = pos_app::NewPrinter { name, connection, columns, code_page, role, categories, drawer_pin };
+            print_json(&reg.add_printer(&s, &p)?)
+        }
+        PrinterCmd::Test { name } => {
+            let s = sign_in_elevated(&mut reg, staff, &mut stdin)?;
+            reg.print_test_page(&s, &name)?;
+            print_json(&reg.run_print_queue(&Default::default())?)
+        }
+        PrinterCmd::Status { name } => {
+            let s = sign_in(&mut reg, staff, &mut stdin)?;
+            let names: Vec<String> = match name {
+                Some(n) => vec![n],
+                None => reg.printers(&s)?.into_iter().map(|p| p.name).collect(),
+            };
+            let mut out = Vec::new();
+            for n in names {
+                out.push(reg.printer_status(&s, &n)?);
+            }
+            print_json(&out)
+        }
+        PrinterCmd::Flush => print_json(&reg.run_print_queue(&Default::default())?),
+        PrinterCmd::Jobs { limit } => {
+            sign_in(&mut reg, staff, &mut stdin)?;
+            print_json(&reg.print_jobs(limit)?)
+        }
+    }
+}
+
+fn receipt_command(dir: &Path, staff: Option<i64>, what: ReceiptCmd) -> Result<(), AppError> {
+    let mut reg = open(dir)?;
+    let s = sign_in(&mut reg, staff, &mut Stdin::new())?;
+    match what {
+        ReceiptCmd::Print { order, printer } => {
+            let job = reg.print_receipt(&s, &order, printer.as_deref())?;
+            let sent = reg.run_print_queue(&Default::default())?;
+            let job = sent.into_iter().find(|j| j.id == job.id).unwrap_or(job);
+            print_json(&job)?;
+            if job.status == "sent" {
+                Ok(())
+            } else {
+                Err(AppError::new(
+                    ErrorCode::PrinterUnavailable,
+                    format!(
+                        "receipt queued but not printed: {}; it prints when the printer is back (posctl printer flush)",
+                        job.last_error.as_deref().unwrap_or("not sent yet")
+                    ),
+                ))
+            }
+        }
+        ReceiptCmd::Render { order, format, printer } => {
+            let format = match format {
+                RenderAs::Escpos => pos_app::RenderFormat::Escpos,
+                RenderAs::Pdf => pos_app::RenderFormat::Pdf,
+                RenderAs::Text => pos_app::RenderFormat::Text,
+            };
+            let bytes = reg.render_receipt(&s, &order, format, printer.as_deref())?;
+            std::io::stdout().lock().write_all(&bytes).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
+        }
+    }
 }

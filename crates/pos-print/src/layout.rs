@@ -244,7 +244,11 @@ pub fn receipt(doc: &ReceiptDoc, profile: Profile) -> Vec<Block> {
         s.pair("Change", change, true);
     }
     s.rule();
-    tax_table(&mut s, doc);
+    if doc.taxes.is_empty() {
+        s.pair("Tax included", &doc.tax_total, false);
+    } else {
+        tax_table(&mut s, doc);
+    }
     s.rule();
     s.blocks.push(Block::Qr(s.fit(&doc.qr_payload)));
     s.centered(&format!("Audit {}", doc.audit_hash), false, false);

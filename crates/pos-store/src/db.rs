@@ -22,12 +22,11 @@ const META_FORMAT: u32 = 2;
 const PAGE_SIZE: u32 = 2048;
 
 /// Numbered, append-only migrations, applied in order by `PRAGMA user_version`.
-const MIGRATIONS: &[(i64, &str)] =
-    &[
-        (1, include_str!("../migrations/0001_register.sql")),
-        (2, include_str!("../migrations/0002_staff_security.sql")),
-        (3, include_str!("../migrations/0003_printing.sql")),
-    ];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_register.sql")),
+    (2, include_str!("../migrations/0002_staff_security.sql")),
+    (3, include_str!("../migrations/0003_printing.sql")),
+];
 
 pub fn schema_version_supported() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.0)

@@ -135,8 +135,8 @@ pub fn print_job(conn: &Connection, id: &str) -> Result<Option<PrintJobRow>, Sto
 
 /// The most recent jobs, newest first.
 pub fn recent_print_jobs(conn: &Connection, limit: i64) -> Result<Vec<PrintJobRow>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM print_jobs ORDER BY created_at DESC, id DESC LIMIT ?1"))?;
+    let mut stmt = conn
+        .prepare_cached(&format!("SELECT {JOB_COLUMNS} FROM print_jobs ORDER BY created_at DESC, id DESC LIMIT ?1"))?;
     let rows = stmt.query_map([limit], job_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -421,4 +421,15 @@ pub fn open_card_payments(conn: &Connection, order_uuid: Option<&str>) -> Result
     ))?;
     let rows = stmt.query_map([order_uuid], card_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The card payment whose terminal reference this is, if the register asked a terminal for it.
+pub fn card_payment_by_ref(conn: &Connection, terminal_ref: &str) -> Result<Option<CardPaymentRow>, StoreError> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {CARD_COLUMNS} FROM card_payments WHERE terminal_ref = ?1"),
+            [terminal_ref],
+            card_row,
+        )
+        .optional()?)
 }
