@@ -34,6 +34,11 @@ struct State {
     jobs: Vec<Vec<u8>>,
 }
 
+/// A port on 127.0.0.1 with nothing listening: a network printer that is switched off.
+pub fn dead_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
 /// A network receipt printer on 127.0.0.1.
 pub struct TcpPrinter {
     addr: SocketAddr,
@@ -50,7 +55,12 @@ impl std::fmt::Debug for TcpPrinter {
 
 impl TcpPrinter {
     pub fn start() -> TcpPrinter {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+        TcpPrinter::start_on(0)
+    }
+
+    /// A printer on a given port: one that was off (nothing listening) comes back.
+    pub fn start_on(port: u16) -> TcpPrinter {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind a local port");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let state =

@@ -9,6 +9,8 @@ mod audit;
 mod bad_input;
 mod catalog_import;
 mod outbox;
+mod payments;
+mod printing;
 mod refunds;
 mod reports_dst;
 mod sales;
