@@ -9,7 +9,10 @@ use anyhow::{Context, Result, bail};
 
 /// Debian packages the project needs: a C toolchain and Perl to build SQLCipher and OpenSSL from
 /// source, and a Secret Service (GNOME Keyring on a private D-Bus) for the credential store.
-const PACKAGES: &[&str] = &["build-essential", "perl", "gnome-keyring", "dbus-x11", "libsecret-tools"];
+/// Debian packages the build and tests need: a C toolchain for SQLCipher, the keyring for the
+/// credential store, socat for the virtual serial printer, poppler-utils to read PDFs back.
+const PACKAGES: &[&str] =
+    &["build-essential", "perl", "gnome-keyring", "dbus-x11", "libsecret-tools", "socat", "poppler-utils"];
 
 fn main() -> Result<()> {
     let args: Vec<String> = env::args().skip(1).collect();

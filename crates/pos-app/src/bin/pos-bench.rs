@@ -100,9 +100,50 @@ fn main() {
     if want("audit") {
         audit_group(&tmp, &secrets, &clock);
     }
+    if want("print") {
+        print_group(&tmp, &secrets, &clock);
+    }
     if want("z") {
         z_group(&tmp, &secrets, clock);
     }
+}
+
+/// Encoding a customer receipt to ESC/POS bytes (layout, code page, QR), and the Z report as a PDF.
+fn print_group(tmp: &tempfile::TempDir, secrets: &MemorySecretStore, clock: &Arc<SystemClock>) {
+    use pos_app::pos_print::{CodePage, Profile, doc, escpos, layout};
+    let receipt = doc::sample_receipt();
+    let profile = Profile::new(42, CodePage::Pc858).expect("profile");
+    let mut encodes = Vec::with_capacity(2000);
+    let mut bytes = 0;
+    for _ in 0..2000 {
+        let start = Instant::now();
+        bytes += escpos::encode(&layout::receipt(&receipt, profile), profile).len();
+        encodes.push(start.elapsed());
+    }
+    assert!(bytes > 0);
+    bench("receipt_encode_us", percentile(&mut encodes, 50).as_micros(), "us");
+
+    // A Z report of a real shift: 200 sales, then the close.
+    let (reg, _) = demo::init_demo(&tmp.path().join("print"), secrets, clock.clone()).expect("init");
+    let mut till = Till::new(reg);
+    for _ in 0..200 {
+        till.sale();
+    }
+    let counts =
+        demo::exact_count(till.reg.currency(), till.reg.x_report(&till.cashier).expect("x").cash.expected.minor());
+    let z = with_close(&mut till, &counts);
+    let mut pdfs = Vec::new();
+    for _ in 0..10 {
+        let start = Instant::now();
+        let pdf = pos_pdf::shift_report_pdf(&z, pos_pdf::Paper::A4).expect("pdf");
+        pdfs.push(start.elapsed());
+        assert!(pdf.starts_with(b"%PDF"));
+    }
+    bench("pdf_z_report_ms", percentile(&mut pdfs, 50).as_millis(), "ms");
+}
+
+fn with_close(till: &mut Till, counts: &[(i64, i64)]) -> pos_app::pos_core::report::ShiftReport {
+    till.reg.close_shift(&till.cashier, counts).expect("close shift")
 }
 
 /// PIN sign-in (Argon2id, deliberately slow), a durable audit append, and verifying 100,000 entries.

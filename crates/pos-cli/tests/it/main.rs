@@ -8,3 +8,4 @@ mod cli;
 mod crash;
 mod credential_store;
 mod disk_full;
+mod printing;
