@@ -211,10 +211,10 @@ impl Register {
         if p.role == "kitchen" && p.categories.is_empty() {
             return Err(AppError::invalid("a kitchen printer needs the categories it prints"));
         }
-        if let Some(pin) = p.drawer_pin {
-            if DrawerPin::from_number(pin).is_none() || p.role != "receipt" {
-                return Err(AppError::invalid("a drawer hangs on a receipt printer, on connector pin 2 or 5"));
-            }
+        if let Some(pin) = p.drawer_pin
+            && (DrawerPin::from_number(pin).is_none() || p.role != "receipt")
+        {
+            return Err(AppError::invalid("a drawer hangs on a receipt printer, on connector pin 2 or 5"));
         }
         let row = PrinterRow {
             name: name.to_owned(),
@@ -434,10 +434,8 @@ impl Register {
         let stored = self.stored_receipt(order_id)?;
         let receipt_no = stored.receipt_no.unwrap_or(0);
         let mut jobs = Vec::new();
-        if cash {
-            if let Some(id) = self.queue_drawer(&format!("cash sale, receipt {receipt_no}"))? {
-                jobs.push(id);
-            }
+        if cash && let Some(id) = self.queue_drawer(&format!("cash sale, receipt {receipt_no}"))? {
+            jobs.push(id);
         }
         if let Some(printer) = printers.iter().find(|p| p.role == "receipt") {
             let doc = self.receipt_doc(&stored, None)?;
