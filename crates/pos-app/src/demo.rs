@@ -10,7 +10,7 @@ use pos_core::order::Discount;
 use pos_core::refund::RefundRequest;
 use pos_core::shift::CashMovementKind;
 use pos_core::tax::{PriceMode, TaxRounding};
-use pos_core::tender::{CardAuthorization, Tender};
+use pos_core::tender::Tender;
 
 use crate::catalog_import::CatalogRow;
 use crate::clock::{Clock, ManualClock};
@@ -485,7 +485,11 @@ pub fn run_traffic(
     }
 
     let mut sold = 0u64;
-    let mut terminal_ref = 0u64;
+    // The demo's card terminal: the simulator, answering at once.
+    let mut terminal = pos_terminal::Simulator::new(pos_terminal::SimulatorConfig {
+        delay_ms: 0,
+        ..pos_terminal::SimulatorConfig::default()
+    });
     for day_index in 0..t.days {
         let day: Date = first
             .checked_add(jiff::Span::new().days(day_index as i64))
@@ -545,11 +549,11 @@ pub fn run_traffic(
                     let tendered = if rng.chance(300) { cash_due } else { note.max(cash_due) };
                     vec![Tender::Cash { tendered: Money::new(tendered, reg.currency()) }]
                 }
-                53..=96 => vec![card_tender(reg, &mut rng, &mut terminal_ref, total)?],
+                53..=96 => vec![card_tender(reg, &cashier, &order, &mut terminal, total)?],
                 _ => {
                     let part = total / 2;
                     vec![
-                        card_tender(reg, &mut rng, &mut terminal_ref, part)?,
+                        card_tender(reg, &cashier, &order, &mut terminal, part)?,
                         Tender::Cash { tendered: Money::new(total - part + 500, reg.currency()) },
                     ]
                 }
@@ -603,14 +607,17 @@ pub fn run_traffic(
     Ok(summary)
 }
 
-fn card_tender(reg: &Register, rng: &mut DemoRng, terminal_ref: &mut u64, amount: i64) -> AppResult<Tender> {
-    *terminal_ref += 1;
-    let last4 = format!("{:04}", rng.below(10_000));
-    let scheme = *rng.pick(&["VISA", "MASTERCARD", "GIROCARD", "AMEX"]);
-    let auth = format!("{:06X}", rng.below(0xFF_FFFF));
-    let card = CardAuthorization::new(&last4, scheme, &auth, &format!("T1-{:06}", *terminal_ref))
-        .map_err(|e| AppError::invalid(e.to_string()))?;
-    Ok(Tender::Card { amount: Money::new(amount, reg.currency()), auth: card })
+/// A card payment through the register's own terminal path, against the simulator: recorded as
+/// pending, approved by the terminal, then used as the sale's tender.
+fn card_tender(
+    reg: &mut Register,
+    cashier: &Session,
+    order: &str,
+    terminal: &mut pos_terminal::Simulator,
+    amount: i64,
+) -> AppResult<Tender> {
+    let paid = reg.card_payment(cashier, order, Money::new(amount, reg.currency()), terminal)?;
+    reg.card_tender(&paid.id)
 }
 
 fn local_instant(rule: &pos_core::business_day::BusinessDayRule, day: Date, hour: i8) -> AppResult<Timestamp> {

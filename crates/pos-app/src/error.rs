@@ -53,9 +53,12 @@ pub enum ErrorCode {
     AuditChainBroken,
     /// The printer did not take the job (off, unplugged, out of paper…). The job stays queued.
     PrinterUnavailable,
-    /// The payment terminal could not be reached or spoke nonsense. Nothing was charged.
+    /// The terminal's answer was lost (timeout, broken connection) and it could not say what
+    /// became of the payment: it stays pending, may have been charged, and is resolved when the
+    /// terminal answers again. Never take the money another way meanwhile.
     TerminalUnavailable,
-    /// The terminal declined, the customer cancelled, or it timed out. Nothing was charged.
+    /// The terminal declined, the customer cancelled, or the terminal could not be reached before
+    /// anything was asked. Nothing was charged.
     PaymentNotApproved,
     CredentialStoreUnavailable,
     KeyMissing,

@@ -71,14 +71,15 @@ impl Register {
 
     /// Sets the payment terminal (back office, audited).
     pub fn set_terminal(&mut self, session: &Session, config: &TerminalConfig) -> AppResult<()> {
-        let actor = self.authorize(session, Some(Permission::ManageSettings), "setting_changed")?;
+        let actor = self.authorize(session, Some(Permission::ManageSettings), "settings_changed")?;
         let json = serde_json::to_string(config).map_err(|e| AppError::invalid(e.to_string()))?;
         let now = self.clock.now();
         let offset = self.offset(now);
         let tx = self.store.write()?;
         pos_store::security::put_setting(&tx, TERMINAL_SETTING, &json)?;
-        let kind = json.split('"').nth(3).unwrap_or("").to_owned();
-        let ev = Event::new("setting_changed", "ok")
+        let kind =
+            serde_json::to_value(config).ok().and_then(|v| v["kind"].as_str().map(str::to_owned)).unwrap_or_default();
+        let ev = Event::new("settings_changed", "ok")
             .actor(actor.id, &actor.name)
             .subject("setting", TERMINAL_SETTING)
             .detail("terminal", kind);
@@ -162,7 +163,9 @@ impl Register {
             Ok(Outcome::Approved(auth)) => ("approved", Some(auth), None),
             Ok(Outcome::Declined { reason }) => ("declined", None, Some(reason.clone())),
             Ok(Outcome::Cancelled) => ("cancelled", None, Some("cancelled on the terminal".into())),
-            Ok(Outcome::TimedOut) => ("timed_out", None, Some("the terminal did not answer in time".into())),
+            // No answer in time: the card may still have been charged. Pending until the
+            // terminal says what became of it.
+            Ok(Outcome::TimedOut) => return Ok(self.card_view(&row)),
             // Nothing reached the terminal: nothing was charged.
             Err(e @ (TerminalError::Unreachable(_) | TerminalError::Refused(_) | TerminalError::InvalidRequest(_))) => {
                 ("cancelled", None, Some(e.to_string()))
@@ -225,10 +228,13 @@ impl Register {
         let mut outcome = terminal.pay(&start.request);
         if matches!(outcome, Ok(Outcome::TimedOut) | Err(TerminalError::ConnectionLost(_) | TerminalError::Protocol(_)))
         {
+            // The answer was lost; ask what became of it. If the terminal cannot say now, the
+            // payment stays pending: it may have been charged.
             outcome = match terminal.recover(&start.request) {
-                Ok(Outcome::Approved(a)) => Ok(Outcome::Approved(a)),
-                Ok(_) => outcome,
-                Err(e) => Err(e),
+                Ok(answer @ (Outcome::Approved(_) | Outcome::Declined { .. } | Outcome::Cancelled)) => Ok(answer),
+                Ok(Outcome::TimedOut) | Err(_) => {
+                    Err(TerminalError::ConnectionLost("no answer to the recovery".into()))
+                }
             };
         }
         let view = self.record_card_outcome(&start.id, &outcome)?;
@@ -256,16 +262,12 @@ impl Register {
         for p in pending {
             let currency = pos_core::money::Currency::from_code(&p.currency).unwrap_or(self.venue.currency);
             let req = PaymentRequest::new(p.id.clone(), p.amount, currency);
-            let answer = terminal.recover(&req);
-            if matches!(answer, Err(TerminalError::Unreachable(_))) {
-                // Cannot ask now: still pending, asked again next time.
-                continue;
-            }
-            let answer = match answer {
-                Ok(Outcome::TimedOut) => Ok(Outcome::Cancelled),
-                other => other,
+            let answer = match terminal.recover(&req) {
+                Ok(answer @ (Outcome::Approved(_) | Outcome::Declined { .. } | Outcome::Cancelled)) => answer,
+                // Cannot tell now: still pending, asked again next time.
+                Ok(Outcome::TimedOut) | Err(_) => continue,
             };
-            out.push(self.record_card_outcome(&p.id, &answer)?);
+            out.push(self.record_card_outcome(&p.id, &Ok(answer))?);
         }
         Ok(out)
     }

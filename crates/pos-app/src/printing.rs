@@ -468,11 +468,23 @@ impl Register {
     }
 
     /// After a paid order was voided: a receipt marked VOID with the reason.
-    pub(crate) fn queue_void_receipt(&mut self, order_id: &str) -> AppResult<Option<String>> {
+    pub(crate) fn queue_void_receipt(&mut self, order_id: &str, audit_hash: &str) -> AppResult<Option<String>> {
         let Some(printer) = self.receipt_printer(None)? else { return Ok(None) };
         let stored = self.stored_receipt(order_id)?;
         let mut doc = self.receipt_doc(&stored, None)?;
-        doc.original_receipt_no = stored.receipt_no;
+        // The void's own audit entry, not the sale's, is what this receipt proves.
+        doc.audit_hash = audit_hash.to_owned();
+        let voided_at = self.venue.day.local(
+            stored.voided_at.and_then(|t| Timestamp::from_microsecond(t).ok()).unwrap_or_else(|| self.clock.now()),
+        );
+        doc.issued_at = voided_at.strftime("%Y-%m-%d %H:%M").to_string();
+        doc.qr_payload = qr_payload(
+            doc.receipt_no,
+            &doc.total,
+            &doc.currency,
+            &voided_at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            audit_hash,
+        );
         let payload = self.encode_for(&doc, &printer)?;
         let receipt_no = stored.receipt_no.unwrap_or(0);
         self.queue_job(&printer.name, "receipt", Some((order_id, receipt_no)), None, Some("void"), &payload).map(Some)
@@ -662,6 +674,16 @@ impl Register {
                 continue;
             };
             let connection = connection_of(printer)?;
+            if job.kind == "drawer" {
+                // A drawer pulse is claimed on disk before it is sent: no other process takes it,
+                // and a crash mid-send leaves it claimed rather than firing it again.
+                let tx = self.store.write()?;
+                let claimed = pos_store::printing::claim_print_job(&tx, &job.id)?;
+                tx.commit().map_err(pos_store::StoreError::from)?;
+                if !claimed {
+                    continue;
+                }
+            }
             self.printing.in_flight.insert(job.id.clone());
             tasks.push(PrintTask {
                 job_id: job.id,

@@ -1088,7 +1088,7 @@ impl Register {
         let entry = self.auditor.commit(tx, now, &offset, ev, approval.as_ref())?;
         self.consume(approval.as_ref());
         // Committed; a printing problem leaves the void standing (reprint by receipt number).
-        let _ = self.queue_void_receipt(&h.uuid);
+        let _ = self.queue_void_receipt(&h.uuid, entry.short_hash());
         Ok(VoidReceipt {
             order_id: h.uuid,
             receipt_no: h.receipt_no,

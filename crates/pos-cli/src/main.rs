@@ -730,8 +730,19 @@ fn printer_command(dir: &Path, staff: Option<i64>, what: PrinterCmd) -> Result<(
         }
         PrinterCmd::Test { name } => {
             let s = sign_in_elevated(&mut reg, staff, &mut stdin)?;
-            reg.print_test_page(&s, &name)?;
-            print_json(&reg.run_print_queue(&Default::default())?)
+            let job = reg.print_test_page(&s, &name)?;
+            let done = reg.run_print_queue(&Default::default())?;
+            print_json(&done)?;
+            match done.iter().find(|j| j.id == job.id) {
+                Some(j) if j.status == "sent" => Ok(()),
+                j => Err(AppError::new(
+                    ErrorCode::PrinterUnavailable,
+                    format!(
+                        "the test page did not print: {}",
+                        j.and_then(|j| j.last_error.as_deref()).unwrap_or("not sent")
+                    ),
+                )),
+            }
         }
         PrinterCmd::Status { name } => {
             let s = sign_in(&mut reg, staff, &mut stdin)?;

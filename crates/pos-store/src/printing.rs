@@ -152,9 +152,20 @@ pub fn print_queue_depth(conn: &Connection) -> Result<(i64, i64, i64), StoreErro
     )?)
 }
 
+/// Takes a job for sending, durably and for one sender only: while claimed it is not due for
+/// anyone else, and if the register dies mid-send it stays claimed (never sent twice). Returns
+/// false if another sender has it or it is done.
+pub fn claim_print_job(tx: &Transaction, id: &str) -> Result<bool, StoreError> {
+    Ok(tx.execute(
+        "UPDATE print_jobs SET give_up = 1, last_error = 'being sent'
+         WHERE id = ?1 AND status <> 'sent' AND give_up = 0",
+        [id],
+    )? == 1)
+}
+
 pub fn mark_print_job_sent(tx: &Transaction, id: &str, at: i64) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE print_jobs SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = ?2
+        "UPDATE print_jobs SET status = 'sent', attempts = attempts + 1, last_error = NULL, sent_at = ?2, give_up = 0
          WHERE id = ?1 AND status <> 'sent'",
         params![id, at],
     )?;
@@ -177,10 +188,11 @@ pub fn mark_print_job_failed(
     Ok(())
 }
 
-/// How many receipts were already printed or queued for an order: the next one is a copy.
+/// How many sale receipts were already printed or queued for an order (void and refund receipts
+/// not counted): the next one is a copy.
 pub fn receipt_jobs_for_order(conn: &Connection, order_uuid: &str) -> Result<i64, StoreError> {
     Ok(conn.query_row(
-        "SELECT count(*) FROM print_jobs WHERE order_uuid = ?1 AND kind = 'receipt'",
+        "SELECT count(*) FROM print_jobs WHERE order_uuid = ?1 AND kind = 'receipt' AND reason IS NULL",
         [order_uuid],
         |r| r.get(0),
     )?)

@@ -148,7 +148,8 @@ impl Simulator {
                 state.counter += 1;
                 let n = state.counter;
                 let auth_code = format!("{:06}", (n * 7_919 + 104_729) % 1_000_000);
-                let terminal_ref = format!("SIM-{:06}", n % 1_000_000);
+                // Derived from the register's own reference, so it is unique across restarts too.
+                let terminal_ref = crate::clean_reference("SIM-", &req.reference);
                 CardAuthorization::new(&config.last4, &config.scheme, &auth_code, &terminal_ref)
                     .map(Outcome::Approved)
                     .map_err(|_| {

@@ -100,3 +100,54 @@ fn a_payment_the_terminal_never_saw_is_cancelled_on_restart() {
     assert_eq!(resolved[0].status, "cancelled");
     assert!(f.reg.open_card_payments().unwrap().is_empty());
 }
+
+/// A terminal whose answer is lost and that cannot say what happened until `knows` is set.
+struct LostAnswer {
+    knows: Option<Outcome>,
+}
+
+impl Terminal for LostAnswer {
+    fn kind(&self) -> &'static str {
+        "lost-answer"
+    }
+    fn pay(
+        &mut self,
+        _: &pos_app::pos_terminal::PaymentRequest,
+    ) -> Result<Outcome, pos_app::pos_terminal::TerminalError> {
+        Ok(Outcome::TimedOut)
+    }
+    fn refund(
+        &mut self,
+        _: &pos_app::pos_terminal::PaymentRequest,
+    ) -> Result<Outcome, pos_app::pos_terminal::TerminalError> {
+        Ok(Outcome::TimedOut)
+    }
+    fn recover(
+        &mut self,
+        _: &pos_app::pos_terminal::PaymentRequest,
+    ) -> Result<Outcome, pos_app::pos_terminal::TerminalError> {
+        self.knows.clone().ok_or_else(|| pos_app::pos_terminal::TerminalError::Unreachable("offline".into()))
+    }
+}
+
+#[test]
+fn a_lost_answer_stays_pending_until_the_terminal_can_say() {
+    let mut f = demo();
+    let jonas = cashier(&mut f.reg);
+    f.reg.open_shift(&jonas, eur(10_000)).expect("shift");
+    let order = ring_up(&mut f.reg, &jonas, &[("HOT-03-0", 1)]);
+    let due = f.reg.order_view(&order).unwrap().total;
+    let mut terminal = LostAnswer { knows: None };
+    expect_err(f.reg.card_payment(&jonas, &order, due, &mut terminal), ErrorCode::TerminalUnavailable);
+    let open = f.reg.open_card_payments().unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].status, "pending", "it may have been charged");
+    // No second charge while the first is unresolved; nothing resolved while the terminal is silent.
+    expect_err(f.reg.begin_card_payment(&jonas, &order, due), ErrorCode::Conflict);
+    assert!(f.reg.resolve_card_payments(&mut terminal).unwrap().is_empty());
+    terminal.knows = Some(Outcome::Declined { reason: "declined by issuer".into() });
+    let resolved = f.reg.resolve_card_payments(&mut terminal).unwrap();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].status, "declined");
+    assert!(f.reg.open_card_payments().unwrap().is_empty());
+}

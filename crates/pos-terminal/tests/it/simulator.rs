@@ -32,12 +32,12 @@ fn each_configured_outcome() {
     assert_eq!((auth.last4(), auth.scheme()), ("4242", "VISA"));
     assert_eq!(auth.auth_code().len(), 6);
     assert!(auth.auth_code().bytes().all(|b| b.is_ascii_digit()));
-    assert_eq!(auth.terminal_ref(), "SIM-000001");
+    assert_eq!(auth.terminal_ref(), "SIM-S-1");
     // Each approval gets its own code and reference.
     let b = t.pay(&eur("S-2", 1000)).unwrap();
     let auth2 = b.approval().unwrap();
     assert_ne!(auth.auth_code(), auth2.auth_code());
-    assert_eq!(auth2.terminal_ref(), "SIM-000002");
+    assert_eq!(auth2.terminal_ref(), "SIM-S-2");
 
     assert_eq!(
         sim(SimOutcome::Decline, 5).pay(&eur("S-3", 1000)).unwrap(),
