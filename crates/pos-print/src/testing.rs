@@ -146,25 +146,7 @@ fn serve(mut stream: TcpStream, state: &Arc<Mutex<State>>) {
             Ok(n) => n,
         };
         pending.extend_from_slice(&buf[..n]);
-        // Pull status requests out of the stream and answer them; keep the rest as the job.
-        let mut job = Vec::new();
-        let mut answers = Vec::new();
-        let mut i = 0;
-        while i < pending.len() {
-            if pending[i] == DLE {
-                if i + 2 >= pending.len() {
-                    break;
-                }
-                if pending[i + 1] == EOT && (1..=4).contains(&pending[i + 2]) {
-                    answers.push(status.to_answers()[usize::from(pending[i + 2] - 1)]);
-                    i += 3;
-                    continue;
-                }
-            }
-            job.push(pending[i]);
-            i += 1;
-        }
-        pending.drain(..i);
+        let (job, answers) = split_status_requests(&mut pending, status);
         let total = {
             let mut s = state.lock().expect("printer state");
             s.jobs[index].extend_from_slice(&job);
@@ -181,6 +163,31 @@ fn serve(mut stream: TcpStream, state: &Arc<Mutex<State>>) {
             return;
         }
     }
+}
+
+/// Pulls the status requests (`DLE EOT n`) out of what arrived and makes their answers, the way a
+/// printer answers them at once, out of band; the rest is the job. A request cut off at the end
+/// stays in `pending` for the next read.
+fn split_status_requests(pending: &mut Vec<u8>, status: PrinterStatus) -> (Vec<u8>, Vec<u8>) {
+    let mut job = Vec::new();
+    let mut answers = Vec::new();
+    let mut i = 0;
+    while i < pending.len() {
+        if pending[i] == DLE {
+            if i + 2 >= pending.len() {
+                break;
+            }
+            if pending[i + 1] == EOT && (1..=4).contains(&pending[i + 2]) {
+                answers.push(status.to_answers()[usize::from(pending[i + 2] - 1)]);
+                i += 3;
+                continue;
+            }
+        }
+        job.push(pending[i]);
+        i += 1;
+    }
+    pending.drain(..i);
+    (job, answers)
 }
 
 /// A serial printer: `socat` links two pseudo-terminals; the register opens one end, a thread
@@ -251,24 +258,7 @@ impl SerialPrinter {
                 }
                 pending.extend_from_slice(&buf[..n]);
                 let status = st.lock().expect("printer state").status;
-                let mut i = 0;
-                let mut answers = Vec::new();
-                let mut job = Vec::new();
-                while i < pending.len() {
-                    if pending[i] == DLE {
-                        if i + 2 >= pending.len() {
-                            break;
-                        }
-                        if pending[i + 1] == EOT && (1..=4).contains(&pending[i + 2]) {
-                            answers.push(status.to_answers()[usize::from(pending[i + 2] - 1)]);
-                            i += 3;
-                            continue;
-                        }
-                    }
-                    job.push(pending[i]);
-                    i += 1;
-                }
-                pending.drain(..i);
+                let (job, answers) = split_status_requests(&mut pending, status);
                 st.lock().expect("printer state").jobs[0].extend_from_slice(&job);
                 if !answers.is_empty() && port.write_all(&answers).is_err() {
                     return;
