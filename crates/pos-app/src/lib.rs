@@ -25,6 +25,7 @@ pub use printing::{
 pub use register::{ItemRef, OrderRef, PaymentsScope, Register, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
 pub use security::{SecurityPolicy, Session, StaffAccess};
 
+pub use pos_pdf;
 pub use pos_print;
 pub use pos_terminal;
 

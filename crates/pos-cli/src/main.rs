@@ -247,6 +247,8 @@ enum Format {
     Csv,
     /// Human-readable (X, Z and daily reports); CSV for the others.
     Text,
+    /// An A4 PDF (X, Z and daily reports) on standard output.
+    Pdf,
 }
 
 #[derive(Subcommand)]
@@ -405,6 +407,9 @@ fn run(cli: Cli) -> Result<(), AppError> {
             print_json(&summary)
         }
         Command::Report { kind, date, shift, to, format } => {
+            if !matches!(kind, ReportKind::X | ReportKind::Z | ReportKind::Daily) {
+                no_pdf(format)?;
+            }
             let mut reg = open(dir)?;
             let mut stdin = Stdin::new();
             // The tax export is a data export: back office.
@@ -415,21 +420,41 @@ fn run(cli: Cli) -> Result<(), AppError> {
             };
             let day = date.unwrap_or_else(|| reg.today());
             let csv_or_json = |csv: String, json: &dyn erased::Json| -> Result<(), AppError> {
-                if format == Format::Json { json.print() } else { print_text(&csv) }
+                match format {
+                    Format::Json => json.print(),
+                    _ => print_text(&csv),
+                }
             };
+            let pdf = |bytes: Result<Vec<u8>, pos_app::pos_pdf::PdfError>| -> Result<(), AppError> {
+                let bytes = bytes.map_err(|e| AppError::new(ErrorCode::Internal, format!("PDF: {e}")))?;
+                std::io::stdout()
+                    .lock()
+                    .write_all(&bytes)
+                    .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
+            };
+            let a4 = pos_app::pos_pdf::Paper::A4;
             match kind {
                 ReportKind::X => {
                     let r = reg.x_report(&s)?;
+                    if format == Format::Pdf {
+                        return pdf(pos_app::pos_pdf::shift_report_pdf(&r, a4));
+                    }
                     let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
                 ReportKind::Z => {
                     let r = reg.z_report(&s, shift.as_deref())?;
+                    if format == Format::Pdf {
+                        return pdf(pos_app::pos_pdf::shift_report_pdf(&r, a4));
+                    }
                     let t = if format == Format::Text { text::shift_report(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
                 ReportKind::Daily => {
                     let r = reg.daily_summary(&s, day)?;
+                    if format == Format::Pdf {
+                        return pdf(pos_app::pos_pdf::daily_summary_pdf(&r, a4));
+                    }
                     let t = if format == Format::Text { text::daily(&r) } else { r.to_csv() };
                     csv_or_json(t, &r)
                 }
@@ -452,12 +477,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             }
         }
         Command::Export { what: ExportWhat::Sales { from, to, format } } => {
+            no_pdf(format)?;
             let mut reg = open(dir)?;
             let s = sign_in_elevated(&mut reg, cli.staff, &mut Stdin::new())?;
             let orders = reg.export_sales(&s, from, to)?;
             match format {
                 Format::Json => print_json(&orders),
-                Format::Csv | Format::Text => print_text(&sales_csv(&orders)),
+                Format::Csv | Format::Text | Format::Pdf => print_text(&sales_csv(&orders)),
             }
         }
         Command::Catalog { what: CatalogCmd::Import { file } } => {
@@ -494,12 +520,13 @@ fn run(cli: Cli) -> Result<(), AppError> {
             }
         }
         Command::Audit { what: AuditCmd::Export { format } } => {
+            no_pdf(format)?;
             let mut reg = open(dir)?;
             let s = sign_in_elevated(&mut reg, cli.staff, &mut Stdin::new())?;
             let export = reg.export_audit(&s)?;
             match format {
                 Format::Json => print_json(&export),
-                Format::Csv | Format::Text => print_text(&audit_csv(&export)),
+                Format::Csv | Format::Text | Format::Pdf => print_text(&audit_csv(&export)),
             }
         }
         Command::Staff { what } => {
@@ -713,6 +740,11 @@ fn audit_csv(export: &pos_app::views::AuditExportView) -> String {
         csv_line(&mut out, &[&export.device, &export.public_key, &e.seq.to_string(), &e.hash, &e.signature, &e.body]);
     }
     out
+}
+
+/// PDF is offered for the X, Z and daily reports only; refused before anything is opened.
+fn no_pdf(format: Format) -> Result<(), AppError> {
+    if format == Format::Pdf { Err(AppError::invalid("PDF is for the X, Z and daily reports")) } else { Ok(()) }
 }
 
 fn printer_command(dir: &Path, staff: Option<i64>, what: PrinterCmd) -> Result<(), AppError> {

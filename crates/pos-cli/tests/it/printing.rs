@@ -87,6 +87,17 @@ fn receipts_print_render_and_wait_for_a_printer_that_is_off() {
     let pdf_text = String::from_utf8_lossy(&out.stdout);
     assert!(pdf_text.contains(&receipt) && pdf_text.contains("Café Lindenblatt"), "{pdf_text}");
 
+    // The Z report of the demo's last shift as a PDF.
+    let z = run_as(&dir, MANAGER, &["report", "z", "--format", "pdf"], "");
+    assert!(z.status.success(), "{}", String::from_utf8_lossy(&z.stderr));
+    let zfile = tmp.path().join("z.pdf");
+    std::fs::write(&zfile, &z.stdout).unwrap();
+    let out = std::process::Command::new("pdftotext").args(["-layout"]).arg(&zfile).arg("-").output().unwrap();
+    let z_text = String::from_utf8_lossy(&out.stdout);
+    assert!(z_text.contains("Z REPORT") && z_text.contains("Expected"), "{z_text}");
+    let (code, _) = error(&run_as(&dir, MANAGER, &["report", "item-mix", "--format", "pdf"], ""));
+    assert_eq!(code, "invalid_input");
+
     // A printer that is off: the receipt is queued, the command says so, and nothing is lost.
     let mut auth = enrol_owner(&dir);
     let port = dead_port();
