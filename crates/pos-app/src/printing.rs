@@ -101,6 +101,28 @@ pub struct PrinterStatusView {
     pub queued_jobs: i64,
 }
 
+/// A job about to be queued.
+struct Job {
+    printer: String,
+    kind: &'static str,
+    /// The order (or refund) id and its receipt number.
+    order: Option<(String, i64)>,
+    reason: Option<String>,
+    payload: Vec<u8>,
+}
+
+impl Job {
+    fn new(
+        printer: &str,
+        kind: &'static str,
+        order: Option<(String, i64)>,
+        reason: Option<&str>,
+        payload: Vec<u8>,
+    ) -> Job {
+        Job { printer: printer.to_owned(), kind, order, reason: reason.map(str::to_owned), payload }
+    }
+}
+
 /// One job handed to a print worker.
 #[derive(Debug, Clone)]
 pub struct PrintTask {
@@ -256,10 +278,7 @@ impl Register {
         self.authorize(session, None, "printer_status")?;
         let row = self.printer_row(name)?;
         let conn = connection_of(&row)?;
-        let queued = pos_store::printing::due_print_jobs(self.store.conn(), i64::MAX, 10_000)?
-            .iter()
-            .filter(|j| j.printer == name)
-            .count() as i64;
+        let queued = pos_store::printing::unsent_jobs_for_printer(self.store.conn(), name)?;
         let (reachable, status, problem) = match pos_print::transport::query_status(&conn, &Timeouts::default()) {
             Ok(Some(s)) => (true, Some(s), s.fault()),
             Ok(None) => (true, None, None),
@@ -285,7 +304,7 @@ impl Register {
             let profile = profile_of(&row);
             escpos::encode(&layout::test_page(&row.name, profile), profile)
         };
-        let id = self.queue_job(&row.name, "test", None, None, None, &payload)?;
+        let id = self.queue_job(Job::new(&row.name, "test", None, None, payload))?;
         self.print_job_view(&id)
     }
 
@@ -395,37 +414,40 @@ impl Register {
         }
     }
 
-    fn queue_job(
-        &mut self,
-        printer: &str,
-        kind: &str,
-        order: Option<(&str, i64)>,
-        copy: Option<i64>,
-        reason: Option<&str>,
-        payload: &[u8],
-    ) -> AppResult<String> {
-        let id = uuid::Uuid::now_v7().to_string();
+    /// Writes jobs to the queue, all in one transaction. Returns their ids.
+    fn insert_jobs(&mut self, jobs: &[Job]) -> AppResult<Vec<String>> {
+        if jobs.is_empty() {
+            return Ok(vec![]);
+        }
+        let at = self.clock.now().as_microsecond();
+        let ids: Vec<String> = jobs.iter().map(|_| uuid::Uuid::now_v7().to_string()).collect();
         let tx = self.store.write()?;
-        pos_store::printing::insert_print_job(
-            &tx,
-            &NewPrintJob {
-                id: &id,
-                printer,
-                kind,
-                order_uuid: order.map(|o| o.0),
-                receipt_no: order.map(|o| o.1),
-                copy,
-                reason,
-                payload,
-                at: self.clock.now().as_microsecond(),
-            },
-        )?;
+        for (id, j) in ids.iter().zip(jobs) {
+            pos_store::printing::insert_print_job(
+                &tx,
+                &NewPrintJob {
+                    id,
+                    printer: &j.printer,
+                    kind: j.kind,
+                    order_uuid: j.order.as_ref().map(|o| o.0.as_str()),
+                    receipt_no: j.order.as_ref().map(|o| o.1),
+                    copy: None,
+                    reason: j.reason.as_deref(),
+                    payload: &j.payload,
+                    at,
+                },
+            )?;
+        }
         tx.commit().map_err(pos_store::StoreError::from)?;
-        Ok(id)
+        Ok(ids)
+    }
+
+    fn queue_job(&mut self, job: Job) -> AppResult<String> {
+        Ok(self.insert_jobs(std::slice::from_ref(&job))?.remove(0))
     }
 
     /// After a sale has committed: the drawer pulse (cash taken), the receipt, and a ticket for
-    /// each kitchen printer whose categories the order has. Returns the job ids.
+    /// each kitchen printer whose categories the order has, queued together. Returns the job ids.
     pub(crate) fn queue_sale_prints(&mut self, order_id: &str, cash: bool) -> AppResult<Vec<String>> {
         let printers = self.printer_rows()?;
         if printers.is_empty() {
@@ -433,14 +455,15 @@ impl Register {
         }
         let stored = self.stored_receipt(order_id)?;
         let receipt_no = stored.receipt_no.unwrap_or(0);
+        let doc = self.receipt_doc(&stored, None)?;
+        let order = Some((order_id.to_owned(), receipt_no));
         let mut jobs = Vec::new();
-        if cash && let Some(id) = self.queue_drawer(&format!("cash sale, receipt {receipt_no}"))? {
-            jobs.push(id);
+        if cash && let Some(job) = self.drawer_job(&format!("cash sale, receipt {receipt_no}"))? {
+            jobs.push(job);
         }
         if let Some(printer) = printers.iter().find(|p| p.role == "receipt") {
-            let doc = self.receipt_doc(&stored, None)?;
             let payload = self.encode_for(&doc, printer)?;
-            jobs.push(self.queue_job(&printer.name, "receipt", Some((order_id, receipt_no)), None, None, &payload)?);
+            jobs.push(Job::new(&printer.name, "receipt", order.clone(), None, payload));
         }
         for printer in printers.iter().filter(|p| p.role == "kitchen") {
             let wanted: Vec<String> = serde_json::from_str(&printer.categories).unwrap_or_default();
@@ -453,18 +476,18 @@ impl Register {
             if items.is_empty() {
                 continue;
             }
-            let doc = TicketDoc {
+            let ticket = TicketDoc {
                 station: printer.name.clone(),
                 receipt_no,
-                issued_at: self.receipt_doc(&stored, None)?.issued_at,
+                issued_at: doc.issued_at.clone(),
                 cashier: stored.cashier.clone(),
                 items,
             };
             let profile = profile_of(printer);
-            let payload = escpos::encode(&layout::ticket(&doc, profile), profile);
-            jobs.push(self.queue_job(&printer.name, "ticket", Some((order_id, receipt_no)), None, None, &payload)?);
+            let payload = escpos::encode(&layout::ticket(&ticket, profile), profile);
+            jobs.push(Job::new(&printer.name, "ticket", order.clone(), None, payload));
         }
-        Ok(jobs)
+        self.insert_jobs(&jobs)
     }
 
     /// After a paid order was voided: a receipt marked VOID with the reason.
@@ -486,8 +509,8 @@ impl Register {
             audit_hash,
         );
         let payload = self.encode_for(&doc, &printer)?;
-        let receipt_no = stored.receipt_no.unwrap_or(0);
-        self.queue_job(&printer.name, "receipt", Some((order_id, receipt_no)), None, Some("void"), &payload).map(Some)
+        let order = Some((order_id.to_owned(), stored.receipt_no.unwrap_or(0)));
+        self.queue_job(Job::new(&printer.name, "receipt", order, Some("void"), payload)).map(Some)
     }
 
     /// After a refund: a receipt marked REFUND, with the lines and tenders paid back.
@@ -535,30 +558,33 @@ impl Register {
         doc.audit_hash = refund.audit_hash.clone();
         doc.qr_payload = qr_payload(refund.receipt_no, &doc.total, &doc.currency, &refund.at, &refund.audit_hash);
         let payload = self.encode_for(&doc, &printer)?;
-        let cash_out = refund.payouts.iter().any(|p| p.kind == "cash");
-        if cash_out {
-            self.queue_drawer(&format!("cash refund, receipt {}", refund.receipt_no))?;
+        let mut jobs = Vec::new();
+        if refund.payouts.iter().any(|p| p.kind == "cash")
+            && let Some(job) = self.drawer_job(&format!("cash refund, receipt {}", refund.receipt_no))?
+        {
+            jobs.push(job);
         }
-        self.queue_job(
-            &printer.name,
-            "receipt",
-            Some((&refund.refund_id, refund.receipt_no)),
-            None,
-            Some("refund"),
-            &payload,
-        )
-        .map(Some)
+        let order = Some((refund.refund_id.clone(), refund.receipt_no));
+        jobs.push(Job::new(&printer.name, "receipt", order, Some("refund"), payload));
+        Ok(self.insert_jobs(&jobs)?.pop())
     }
 
-    /// Queues a drawer pulse on the receipt printer that has the drawer, if there is one.
-    pub(crate) fn queue_drawer(&mut self, reason: &str) -> AppResult<Option<String>> {
+    /// A drawer pulse on the receipt printer that has the drawer, if there is one.
+    fn drawer_job(&self, reason: &str) -> AppResult<Option<Job>> {
         let Some(printer) = self.printer_rows()?.into_iter().find(|p| p.role == "receipt" && p.drawer_pin.is_some())
         else {
             return Ok(None);
         };
         let pin = printer.drawer_pin.and_then(|n| DrawerPin::from_number(n as u8)).unwrap_or(DrawerPin::Pin2);
-        let payload = escpos::drawer_kick(pin);
-        self.queue_job(&printer.name, "drawer", None, None, Some(reason), &payload).map(Some)
+        Ok(Some(Job::new(&printer.name, "drawer", None, Some(reason), escpos::drawer_kick(pin))))
+    }
+
+    /// Queues a drawer pulse (no-sale, paid-in/out), if a printer has the drawer.
+    pub(crate) fn queue_drawer(&mut self, reason: &str) -> AppResult<Option<String>> {
+        match self.drawer_job(reason)? {
+            Some(job) => self.queue_job(job).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// Prints a receipt again (or for the first time, if it never was): a reprint is marked

@@ -141,14 +141,12 @@ pub fn recent_print_jobs(conn: &Connection, limit: i64) -> Result<Vec<PrintJobRo
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Counts of unsent jobs: (waiting, failing, given up).
-pub fn print_queue_depth(conn: &Connection) -> Result<(i64, i64, i64), StoreError> {
+/// Jobs for a printer not yet sent and still being retried.
+pub fn unsent_jobs_for_printer(conn: &Connection, printer: &str) -> Result<i64, StoreError> {
     Ok(conn.query_row(
-        "SELECT coalesce(sum(status = 'queued' AND give_up = 0), 0), coalesce(sum(status = 'failed' AND give_up = 0), 0),
-                coalesce(sum(give_up), 0)
-         FROM print_jobs WHERE status <> 'sent'",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        "SELECT count(*) FROM print_jobs WHERE printer = ?1 AND status <> 'sent' AND give_up = 0",
+        [printer],
+        |r| r.get(0),
     )?)
 }
 
