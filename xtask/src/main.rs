@@ -7,12 +7,28 @@ use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
-/// Debian packages the project needs: a C toolchain and Perl to build SQLCipher and OpenSSL from
-/// source, and a Secret Service (GNOME Keyring on a private D-Bus) for the credential store.
-/// Debian packages the build and tests need: a C toolchain for SQLCipher, the keyring for the
-/// credential store, socat for the virtual serial printer, poppler-utils to read PDFs back.
-const PACKAGES: &[&str] =
-    &["build-essential", "perl", "gnome-keyring", "dbus-x11", "libsecret-tools", "socat", "poppler-utils"];
+/// Debian packages the build and tests need: a C toolchain and Perl for SQLCipher and OpenSSL, the
+/// keyring for the credential store, socat for the virtual serial printer, poppler-utils to read
+/// PDFs back, WebKitGTK and friends for the Tauri window, and Xvfb plus WebKitWebDriver to drive
+/// the real window in the end-to-end tests.
+const PACKAGES: &[&str] = &[
+    "build-essential",
+    "perl",
+    "pkg-config",
+    "gnome-keyring",
+    "dbus-x11",
+    "libsecret-tools",
+    "socat",
+    "poppler-utils",
+    "libwebkit2gtk-4.1-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libssl-dev",
+    "libxdo-dev",
+    "webkit2gtk-driver",
+    "xvfb",
+    "xauth",
+];
 
 fn main() -> Result<()> {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -22,7 +38,8 @@ fn main() -> Result<()> {
         Some("setup") => setup(),
         Some("demo") => demo(&root, &args[1..]),
         Some("test") => test(&root),
-        Some("bench") => bench(&args[1..]),
+        Some("bench") => bench(&root, &args[1..]),
+        Some("bench-app-inner") => bench_app_inner(&root, &args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n  setup   install the system packages the project needs\n  demo    build, create a demo store, record demo sales, print the Z report\n  test    formatting, lints, unit, integration and end-to-end tests (what CI runs)\n  bench   benchmarks: prints `bench <name> <value> <unit>` lines"
@@ -92,7 +109,90 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 }
 
 fn setup() -> Result<()> {
-    apt_install(PACKAGES)
+    apt_install(PACKAGES)?;
+    ensure_tauri_driver()?;
+    ui(false)
+}
+
+/// The front-end: installs its npm packages (exactly as locked) when missing, then builds it into
+/// `ui/dist`, which the app embeds. With `check`, also type-checks it and runs its unit tests.
+fn ui(check: bool) -> Result<()> {
+    let npm = |args: &[&str]| {
+        let mut c = Command::new("npm");
+        c.args(["--prefix", "ui"]).args(args);
+        c
+    };
+    let lock = Path::new("ui/package-lock.json");
+    let installed = Path::new("ui/node_modules/.package-lock.json");
+    let stale = |a: &Path, b: &Path| -> bool {
+        match (a.metadata().and_then(|m| m.modified()), b.metadata().and_then(|m| m.modified())) {
+            (Ok(a), Ok(b)) => a > b,
+            _ => true,
+        }
+    };
+    if !installed.exists() || stale(lock, installed) {
+        run(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
+    }
+    if check {
+        run(&mut npm(&["run", "check"]))?;
+        run(&mut npm(&["test"]))?;
+    }
+    run(&mut npm(&["run", "build"]))
+}
+
+/// `tauri-driver` (the WebDriver server for Tauri apps) from crates.io, once.
+fn ensure_tauri_driver() -> Result<()> {
+    if tauri_driver().exists() {
+        return Ok(());
+    }
+    run(Command::new("cargo").args(["install", "tauri-driver", "--locked"]))
+}
+
+fn tauri_driver() -> PathBuf {
+    let home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    home.join("bin/tauri-driver")
+}
+
+/// A virtual X display for the window when there is no real one; stopped when dropped.
+struct Xvfb {
+    child: Option<std::process::Child>,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Result<Xvfb> {
+        if let Some(d) = env::var_os("DISPLAY") {
+            return Ok(Xvfb { child: None, display: d.to_string_lossy().into_owned() });
+        }
+        let n = (90..200).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists()).context("no free X display")?;
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([display.as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start Xvfb")?;
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+        for _ in 0..100 {
+            if socket.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(Xvfb { child: Some(child), display })
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
 
 /// Runs `script` in a private D-Bus session with a freshly unlocked GNOME Keyring whose data lives
@@ -123,8 +223,18 @@ fn secret_service_answers() -> bool {
         .unwrap_or(false)
 }
 
+/// Builds the register app for release (the UI embedded, served from the bundle).
+fn build_app() -> Result<()> {
+    ui(false)?;
+    run(Command::new("cargo").args(["build", "--release", "-p", "pos-register", "--features", "custom-protocol"]))
+}
+
 fn demo(root: &Path, args: &[String]) -> Result<()> {
     apt_install(PACKAGES)?;
+    let window = env::var_os("DISPLAY").is_some() && !args.iter().any(|a| a == "--no-app");
+    if window {
+        build_app()?;
+    }
     run(Command::new("cargo").args(["build", "--release", "-p", "pos-cli"]))?;
     let posctl = root.join("target/release/posctl");
     let dir = match args.iter().position(|a| a == "--dir") {
@@ -148,21 +258,38 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
          echo '== posctl report z (the last closed shift), as the manager Mia Keller (PIN on stdin)'; \
          echo 2468 | '{p}' --data-dir '{d}' --staff 2 report z --format text"
     );
+    let app = root.join("target/release/pos-register");
+    let script = if window {
+        format!(
+            "{script}; echo '== the register app on the demo store (PINs in the README; close the window to end)'; \
+             POS_DATA_DIR='{d}' '{a}'",
+            a = app.display()
+        )
+    } else {
+        format!("{script}; echo '(no display: the app window was not started)'")
+    };
     run(&mut with_secret_service(&script, &keyring, true))
 }
 
 fn test(root: &Path) -> Result<()> {
     apt_install(PACKAGES)?;
+    ensure_tauri_driver()?;
+    ui(true)?;
     run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
     run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     // Every test runs inside its own D-Bus session with a throw-away keyring, so the credential
     // store tests use the real Secret Service and leave nothing behind.
+    // The end-to-end tests drive the real window on a virtual display.
     let keyring = tempdir(root, "test-keyring")?;
-    let result = run_counting_tests(&mut with_secret_service(
-        "cargo test --workspace --all-targets --no-fail-fast",
+    let xvfb = Xvfb::start()?;
+    let mut cmd = with_secret_service(
+        "cargo test --workspace --all-targets --no-fail-fast --features pos-register/e2e",
         &keyring,
         false,
-    ));
+    );
+    cmd.env("DISPLAY", &xvfb.display).env("TAURI_DRIVER", tauri_driver());
+    let result = run_counting_tests(&mut cmd);
+    drop(xvfb);
     let _ = std::fs::remove_dir_all(&keyring);
     result
 }
@@ -199,12 +326,106 @@ fn run_counting_tests(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn bench(args: &[String]) -> Result<()> {
+fn bench(root: &Path, args: &[String]) -> Result<()> {
     apt_install(PACKAGES)?;
     let mut c = Command::new("cargo");
     c.args(["run", "--release", "--quiet", "-p", "pos-app", "--features", "test-support", "--bin", "pos-bench", "--"]);
     c.args(args);
-    run(&mut c)
+    run(&mut c)?;
+    if args.is_empty() || args.iter().any(|a| a == "app") {
+        bench_app(root)?;
+    }
+    Ok(())
+}
+
+/// The app's start-up and memory: the release build on the demo store, in a window (a virtual
+/// display when there is no real one), with the store's key in a private keyring.
+fn bench_app(root: &Path) -> Result<()> {
+    build_app()?;
+    run(Command::new("cargo").args(["build", "--release", "-p", "pos-cli"]))?;
+    let keyring = tempdir(root, "bench-keyring")?;
+    let xvfb = Xvfb::start()?;
+    let me = env::current_exe()?;
+    let mut cmd = with_secret_service(&format!("'{}' bench-app-inner", me.display()), &keyring, false);
+    cmd.env("DISPLAY", &xvfb.display);
+    let result = run(&mut cmd);
+    drop(xvfb);
+    let _ = std::fs::remove_dir_all(&keyring);
+    result
+}
+
+/// Inside the keyring session: a demo store, then five cold starts of the app timed from spawn to
+/// the page reporting it is ready to sell (the staff picker drawn), then the resident memory of the
+/// app and all its processes (the WebKit web and network processes) after it has idled.
+fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = tempdir(root, "bench-app-store")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let posctl = root.join("target/release/posctl");
+    let app = root.join("target/release/pos-register");
+    run(Command::new(&posctl).arg("--data-dir").arg(&dir).args(["init", "--demo"]).stdout(Stdio::null()))?;
+    run(Command::new(&posctl).arg("--data-dir").arg(&dir).args(["demo-sales", "--count", "2000", "--days", "2"]).stdout(Stdio::null()))?;
+    let mut ready = Vec::new();
+    let mut rss_mb = 0u64;
+    for round in 0..5 {
+        let started = Instant::now();
+        let mut child = Command::new(&app).env("POS_DATA_DIR", &dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+        let stdout = child.stdout.take().context("app stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.starts_with("ready_ms ") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let got = rx.recv_timeout(Duration::from_secs(30));
+        let elapsed = started.elapsed().as_millis();
+        if got.is_err() {
+            let _ = child.kill();
+            bail!("the app did not report ready within 30 s");
+        }
+        ready.push(elapsed);
+        if round == 4 {
+            std::thread::sleep(Duration::from_secs(5));
+            rss_mb = tree_rss_kb(child.id()) / 1024;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    ready.sort_unstable();
+    println!("bench app_ready_ms {} ms", ready[ready.len() / 2]);
+    println!("bench app_idle_rss_mb {rss_mb} MB");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Resident memory of a process and all its descendants, in KiB (from /proc).
+fn tree_rss_kb(root: u32) -> u64 {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        // The parent pid is the second field after the parenthesised command name.
+        let Some(after) = stat.rsplit_once(')').map(|(_, a)| a) else { continue };
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parents.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    tree.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .sum()
 }
 
 fn tempdir(root: &Path, name: &str) -> Result<PathBuf> {

@@ -208,3 +208,70 @@ pub(crate) fn write(tx: &Transaction, rows: &[ValidRow]) -> AppResult<ImportSumm
     }
     Ok(summary)
 }
+
+const CATALOG_HEADER: [&str; 8] =
+    ["sku", "product", "variant", "category", "price", "tax_class", "barcodes", "weighed"];
+
+/// Reads a catalog CSV (`name` names it in errors). Rows that cannot be read become rows with a problem, so that the import
+/// reports every bad line at once and imports nothing.
+pub fn read_catalog_csv(input: impl std::io::Read, name: &str) -> Result<Vec<CatalogRow>, AppError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
+    let headers = rdr.headers().map_err(|e| AppError::invalid(format!("line 1: {e}")))?.clone();
+    let idx = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let missing: Vec<&str> = CATALOG_HEADER[..6].iter().copied().filter(|h| idx(h).is_none()).collect();
+    if !missing.is_empty() {
+        return Err(AppError::invalid(format!(
+            "line 1: the header lacks {}; expected columns: {}",
+            missing.join(", "),
+            CATALOG_HEADER.join(",")
+        )));
+    }
+    let mut rows = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let fallback_line = i + 2;
+        match rec {
+            Err(e) => {
+                let line = e.position().map_or(fallback_line, |p| p.line() as usize);
+                rows.push(CatalogRow { line, unreadable: Some(e.to_string()), ..CatalogRow::default() });
+            }
+            Ok(r) => {
+                let line = r.position().map_or(fallback_line, |p| p.line() as usize);
+                if r.len() != headers.len() {
+                    rows.push(CatalogRow {
+                        line,
+                        unreadable: Some(format!("{} fields, the header has {}", r.len(), headers.len())),
+                        ..CatalogRow::default()
+                    });
+                    continue;
+                }
+                let get = |name: &str| idx(name).and_then(|i| r.get(i)).unwrap_or("").to_owned();
+                let weighed = match get("weighed").to_ascii_lowercase().as_str() {
+                    "" | "0" | "false" | "no" => Ok(false),
+                    "1" | "true" | "yes" => Ok(true),
+                    other => Err(format!("weighed must be yes or no, got {other:?}")),
+                };
+                rows.push(CatalogRow {
+                    line,
+                    sku: get("sku"),
+                    product: get("product"),
+                    variant: get("variant"),
+                    category: get("category"),
+                    price: get("price"),
+                    tax_class: get("tax_class"),
+                    barcodes: get("barcodes")
+                        .split('|')
+                        .map(str::trim)
+                        .filter(|b| !b.is_empty())
+                        .map(String::from)
+                        .collect(),
+                    weighed: *weighed.as_ref().unwrap_or(&false),
+                    unreadable: weighed.err(),
+                });
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(AppError::invalid(format!("{name} has no rows")));
+    }
+    Ok(rows)
+}

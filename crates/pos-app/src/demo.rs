@@ -70,6 +70,8 @@ pub fn demo_venue() -> VenueSetup {
             class("exempt", "C", "No VAT", 0),
         ],
         device_name: "Till 1".into(),
+        // The built-in simulator approves after 0.3 s, so card sales work out of the box.
+        terminal: Some(pos_terminal::TerminalConfig::Simulator(pos_terminal::SimulatorConfig::default())),
     }
 }
 

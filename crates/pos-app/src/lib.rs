@@ -5,6 +5,7 @@
 
 mod catalog_import;
 mod clock;
+mod counter;
 pub mod demo;
 mod error;
 mod payments;
@@ -14,10 +15,11 @@ mod register;
 mod security;
 pub mod views;
 
-pub use catalog_import::CatalogRow;
+pub use catalog_import::{CatalogRow, read_catalog_csv};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use counter::{CategoryView, PaymentPreview, PrinterQueueView, StatusView};
 pub use error::{AppError, AppResult, ErrorCode};
-pub use payments::{CardPaymentStart, CardPaymentView, TERMINAL_SETTING};
+pub use payments::{CardPaymentStart, CardPaymentView, TERMINAL_SETTING, ask_terminal};
 pub use printing::{
     NewPrinter, PrintJobView, PrintTask, PrinterStatusView, PrinterView, RECEIPT_FOOTER_SETTING,
     RECEIPT_HEADER_SETTING, RenderFormat,

@@ -69,9 +69,29 @@ impl Register {
             .transpose()
     }
 
-    /// Sets the payment terminal (back office, audited).
+    /// The configured terminal as a screen may show it: a ZVT password is blanked.
+    pub fn terminal_config_redacted(&self) -> AppResult<Option<TerminalConfig>> {
+        Ok(self.terminal_config()?.map(|c| match c {
+            TerminalConfig::Zvt(mut z) => {
+                z.password.clear();
+                TerminalConfig::Zvt(z)
+            }
+            other => other,
+        }))
+    }
+
+    /// Sets the payment terminal (back office, audited). A ZVT password left empty keeps the one
+    /// stored (the screen never shows it).
     pub fn set_terminal(&mut self, session: &Session, config: &TerminalConfig) -> AppResult<()> {
         let actor = self.authorize(session, Some(Permission::ManageSettings), "settings_changed")?;
+        let mut config = config.clone();
+        if let TerminalConfig::Zvt(z) = &mut config
+            && z.password.is_empty()
+            && let Some(TerminalConfig::Zvt(old)) = self.terminal_config()?
+        {
+            z.password = old.password;
+        }
+        let config = &config;
         let json = serde_json::to_string(config).map_err(|e| AppError::invalid(e.to_string()))?;
         let now = self.clock.now();
         let offset = self.offset(now);
@@ -225,19 +245,18 @@ impl Register {
         terminal: &mut dyn Terminal,
     ) -> AppResult<CardPaymentView> {
         let start = self.begin_card_payment(session, order_id, amount)?;
-        let mut outcome = terminal.pay(&start.request);
-        if matches!(outcome, Ok(Outcome::TimedOut) | Err(TerminalError::ConnectionLost(_) | TerminalError::Protocol(_)))
-        {
-            // The answer was lost; ask what became of it. If the terminal cannot say now, the
-            // payment stays pending: it may have been charged.
-            outcome = match terminal.recover(&start.request) {
-                Ok(answer @ (Outcome::Approved(_) | Outcome::Declined { .. } | Outcome::Cancelled)) => Ok(answer),
-                Ok(Outcome::TimedOut) | Err(_) => {
-                    Err(TerminalError::ConnectionLost("no answer to the recovery".into()))
-                }
-            };
-        }
-        let view = self.record_card_outcome(&start.id, &outcome)?;
+        let outcome = ask_terminal(terminal, &start.request);
+        self.finish_card_payment(&start.id, &outcome)
+    }
+
+    /// Step three of [`Register::card_payment`] when the terminal was asked elsewhere (the app
+    /// asks it without holding the register): records the answer and says what it means.
+    pub fn finish_card_payment(
+        &mut self,
+        id: &str,
+        outcome: &Result<Outcome, TerminalError>,
+    ) -> AppResult<CardPaymentView> {
+        let view = self.record_card_outcome(id, outcome)?;
         match view.status.as_str() {
             "approved" => Ok(view),
             "pending" => Err(AppError::new(
@@ -295,6 +314,20 @@ impl Register {
             row.terminal_ref.as_deref().unwrap_or(""),
         )?;
         Ok(Tender::Card { amount: Money::new(row.amount, self.venue.currency), auth })
+    }
+}
+
+/// Step two of a card payment: puts the request to the terminal and, if the answer is lost
+/// (timeout, broken connection), asks the terminal what became of it. If it cannot say now, the
+/// answer stays unknown and the payment pending: it may have been charged.
+pub fn ask_terminal(terminal: &mut dyn Terminal, request: &PaymentRequest) -> Result<Outcome, TerminalError> {
+    let outcome = terminal.pay(request);
+    if !matches!(outcome, Ok(Outcome::TimedOut) | Err(TerminalError::ConnectionLost(_) | TerminalError::Protocol(_))) {
+        return outcome;
+    }
+    match terminal.recover(request) {
+        Ok(answer @ (Outcome::Approved(_) | Outcome::Declined { .. } | Outcome::Cancelled)) => Ok(answer),
+        Ok(Outcome::TimedOut) | Err(_) => Err(TerminalError::ConnectionLost("no answer to the recovery".into())),
     }
 }
 

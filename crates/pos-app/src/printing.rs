@@ -1,5 +1,6 @@
 //! Printing from the register: printers, the durable print queue, receipts (original, copies,
-//! refunds, voids), kitchen tickets, drawer pulses and rendering without hardware.
+//! refunds, voids), kitchen tickets, drawer pulses, X and Z shift reports and rendering without
+//! hardware.
 //!
 //! The sale commits first; its receipt, kitchen tickets and drawer pulse are queued right after,
 //! in their own transaction, and printed by [`Register::run_print_queue`] (or by a worker that
@@ -13,6 +14,7 @@ use jiff::Timestamp;
 use pos_audit::Event;
 use pos_auth::permissions::Permission;
 use pos_core::money::{Currency, Quantity, format_minor};
+use pos_core::report::{ShiftReport, ShiftReportKind};
 use pos_core::tax::format_rate;
 use pos_print::doc::{
     DocLine, DocTax, DocTender, ReceiptDoc, ReceiptKind, TicketDoc, TicketItem, VenueHeader, qr_payload,
@@ -649,6 +651,76 @@ impl Register {
             RenderFormat::Text => layout::render_text(&layout::receipt(&doc, profile), profile).into_bytes(),
             RenderFormat::Pdf => pos_pdf::receipt_pdf(&doc, pos_pdf::Paper::A4).map_err(pdf_error)?,
         })
+    }
+
+    // ---- shift reports -----------------------------------------------------------------------
+
+    /// The X report of the open shift (`shift_id` `None`) or the Z report of the closed shift
+    /// `shift_id`, through [`Register::x_report`] and [`Register::z_report`] and their checks.
+    fn x_or_z_report(&mut self, session: &Session, shift_id: Option<&str>) -> AppResult<ShiftReport> {
+        match shift_id {
+            None => self.x_report(session),
+            Some(id) => self.z_report(session, Some(id)),
+        }
+    }
+
+    /// Prints the X report of the open shift (`shift_id` `None`) or the Z report of the closed
+    /// shift `shift_id` on the receipt printer: queued as a `report` job, and audited as
+    /// `report_printed` in the same transaction.
+    pub fn print_shift_report(&mut self, session: &Session, shift_id: Option<&str>) -> AppResult<PrintJobView> {
+        let report = self.x_or_z_report(session, shift_id)?;
+        // The report's own method checked the permission; this only names who prints it.
+        let actor = self.authorize(session, None, "report_printed")?;
+        let printer = self
+            .receipt_printer(None)?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "no receipt printer is set up: posctl printer add"))?;
+        let payload = if connection_of(&printer)?.prints_pdf() {
+            pos_pdf::shift_report_pdf(&report, pos_pdf::Paper::A4).map_err(pdf_error)?
+        } else {
+            let profile = profile_of(&printer);
+            escpos::encode(&layout::shift_report(&report, profile), profile)
+        };
+        let (kind, reason) = match report.report {
+            ShiftReportKind::X => ("x", "X report"),
+            ShiftReportKind::Z => ("z", "Z report"),
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = self.clock.now();
+        let offset = self.offset(now);
+        let tx = self.store.write()?;
+        pos_store::printing::insert_print_job(
+            &tx,
+            &NewPrintJob {
+                id: &id,
+                printer: &printer.name,
+                kind: "report",
+                order_uuid: None,
+                receipt_no: None,
+                copy: None,
+                reason: Some(reason),
+                payload: &payload,
+                at: now.as_microsecond(),
+            },
+        )?;
+        let ev = Event::new("report_printed", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("shift", report.shift_id.clone())
+            .detail("report", kind)
+            .detail("printer", printer.name.clone());
+        self.auditor.commit(tx, now, &offset, ev, None)?;
+        self.print_job_view(&id)
+    }
+
+    /// The X report of the open shift (`shift_id` `None`) or the Z report of the closed shift
+    /// `shift_id`, as a PDF on `paper`.
+    pub fn shift_report_pdf(
+        &mut self,
+        session: &Session,
+        shift_id: Option<&str>,
+        paper: pos_pdf::Paper,
+    ) -> AppResult<Vec<u8>> {
+        let report = self.x_or_z_report(session, shift_id)?;
+        pos_pdf::shift_report_pdf(&report, paper).map_err(pdf_error)
     }
 
     // ---- the queue ---------------------------------------------------------------------------

@@ -79,6 +79,8 @@ pub struct VenueSetup {
     pub cash_rounding: i64,
     pub tax_classes: Vec<TaxClassSetup>,
     pub device_name: String,
+    /// The payment terminal to start with (none: card payments are refused until one is set).
+    pub terminal: Option<pos_terminal::TerminalConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -282,6 +284,10 @@ impl Register {
         pos_store::security::set_audit_public_key(&tx, &auditor.public_key_hex())?;
         let policy = serde_json::to_string(&SecurityPolicy::DEFAULT).expect("policy serialises");
         pos_store::security::put_setting(&tx, POLICY_SETTING, &policy)?;
+        if let Some(t) = &setup.terminal {
+            let json = serde_json::to_string(t).expect("terminal config serialises");
+            pos_store::security::put_setting(&tx, crate::payments::TERMINAL_SETTING, &json)?;
+        }
         for c in &setup.tax_classes {
             let id = pos_store::catalog::insert_tax_class(&tx, &c.name)?;
             for (code, name, ppm) in &c.rates {
@@ -378,6 +384,14 @@ impl Register {
         self.venue.day.local(t).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
     }
 
+    pub(crate) fn cash_rounding(&self) -> i64 {
+        self.venue.rules.cash_rounding
+    }
+
+    pub(crate) fn store_conn(&self) -> &pos_store::Connection {
+        self.store.conn()
+    }
+
     fn money(&self, minor: i64) -> Money {
         Money::new(minor, self.venue.currency)
     }
@@ -403,7 +417,7 @@ impl Register {
         &self.catalog
     }
 
-    fn sku_view(&self, s: &Sku) -> SkuView {
+    pub(crate) fn sku_view(&self, s: &Sku) -> SkuView {
         SkuView {
             sku: s.code.clone(),
             name: s.display_name(),
@@ -1031,7 +1045,7 @@ impl Register {
         })
     }
 
-    fn find_order(&self, order: &OrderRef) -> AppResult<pos_store::orders::OrderHeader> {
+    pub(crate) fn find_order(&self, order: &OrderRef) -> AppResult<pos_store::orders::OrderHeader> {
         let key = match order {
             OrderRef::Id(id) => OrderKey::Uuid(id),
             OrderRef::Receipt(n) => OrderKey::Receipt(*n),
@@ -1550,51 +1564,53 @@ impl Register {
         check_range(from, to)?;
         let orders = pos_store::reports::export_orders(self.store.conn(), &from.to_string(), &to.to_string())?;
         self.audit_export(&actor, "sales", from, to)?;
+        Ok(orders.into_iter().map(|o| self.export_view(o)).collect())
+    }
+
+    /// An order with its lines and payments, as exports and the orders screen show it.
+    pub(crate) fn export_view(&self, o: pos_store::reports::ExportOrder) -> ExportOrderView {
         let m = |v| self.money(v);
-        Ok(orders
-            .into_iter()
-            .map(|o| ExportOrderView {
-                order_id: o.uuid,
-                receipt_no: o.receipt_no,
-                business_day: o.business_day,
-                status: o.status,
-                paid_at: o.paid_at.map(|t| self.local(from_micros(t))),
-                cashier: o.staff,
-                currency: o.currency,
-                subtotal: m(o.subtotal),
-                discount_total: m(o.discount_total),
-                tax_total: m(o.tax_total),
-                total: m(o.total),
-                rounding: m(o.rounding),
-                refunded_total: m(o.refunded_total),
-                lines: o
-                    .lines
-                    .into_iter()
-                    .map(|l| ExportLineView {
-                        line_no: l.line_no,
-                        sku: l.sku_code,
-                        name: l.name,
-                        quantity: Quantity::from_milli(l.qty),
-                        unit_price: m(l.unit_price),
-                        discount: m(l.discount),
-                        amount: m(l.amount),
-                        tax: m(l.tax),
-                        refunded_quantity: Quantity::from_milli(l.refunded_qty),
-                    })
-                    .collect(),
-                payments: o
-                    .payments
-                    .into_iter()
-                    .map(|p| ExportPaymentView {
-                        kind: p.kind,
-                        amount: m(p.amount),
-                        card_last4: p.card_last4,
-                        card_scheme: p.card_scheme,
-                        auth_code: p.auth_code,
-                    })
-                    .collect(),
-            })
-            .collect())
+        ExportOrderView {
+            order_id: o.uuid,
+            receipt_no: o.receipt_no,
+            business_day: o.business_day,
+            status: o.status,
+            paid_at: o.paid_at.map(|t| self.local(from_micros(t))),
+            cashier: o.staff,
+            currency: o.currency,
+            subtotal: m(o.subtotal),
+            discount_total: m(o.discount_total),
+            tax_total: m(o.tax_total),
+            total: m(o.total),
+            rounding: m(o.rounding),
+            refunded_total: m(o.refunded_total),
+            lines: o
+                .lines
+                .into_iter()
+                .map(|l| ExportLineView {
+                    line_no: l.line_no,
+                    sku: l.sku_code,
+                    name: l.name,
+                    quantity: Quantity::from_milli(l.qty),
+                    unit_price: m(l.unit_price),
+                    discount: m(l.discount),
+                    amount: m(l.amount),
+                    tax: m(l.tax),
+                    refunded_quantity: Quantity::from_milli(l.refunded_qty),
+                })
+                .collect(),
+            payments: o
+                .payments
+                .into_iter()
+                .map(|p| ExportPaymentView {
+                    kind: p.kind,
+                    amount: m(p.amount),
+                    card_last4: p.card_last4,
+                    card_scheme: p.card_scheme,
+                    auth_code: p.auth_code,
+                })
+                .collect(),
+        }
     }
 
     // ---- health and sync ---------------------------------------------------------------------

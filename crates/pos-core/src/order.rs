@@ -19,6 +19,12 @@ pub enum Discount {
 }
 
 impl Discount {
+    /// A percentage as people type it ("10", "12.5", "15 %") in basis points; `None` if it is not
+    /// a number with at most two decimals. The range is checked when the discount is applied.
+    pub fn percent_from_text(text: &str) -> Option<Discount> {
+        crate::money::parse_fixed(text.trim().trim_end_matches('%').trim(), 2).map(Discount::Percent)
+    }
+
     fn validate(&self) -> Result<(), OrderError> {
         match *self {
             Discount::Percent(bp) if !(0..=10_000).contains(&bp) => Err(OrderError::DiscountPercentOutOfRange(bp)),
@@ -331,4 +337,18 @@ pub struct PricedOrder {
     pub tax_total: i64,
     /// What the customer owes before cash rounding.
     pub total: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_parse_to_basis_points() {
+        assert_eq!(Discount::percent_from_text("10"), Some(Discount::Percent(1000)));
+        assert_eq!(Discount::percent_from_text(" 12.5 % "), Some(Discount::Percent(1250)));
+        assert_eq!(Discount::percent_from_text("0.25"), Some(Discount::Percent(25)));
+        assert_eq!(Discount::percent_from_text("ten"), None);
+        assert_eq!(Discount::percent_from_text("1.234"), None);
+    }
 }

@@ -212,6 +212,29 @@ pub fn settle(total: Money, tenders: &[Tender], cash_rounding: i64) -> Result<Se
     Ok(Settlement { payments, rounding, change_due })
 }
 
+/// Amounts a customer is likely to hand over for `due` (in cash, already rounded): the exact
+/// amount, then `due` rounded up to each banknote of `denominations` (largest first, minor units),
+/// smallest first, without repeats, at most `max` of them. A cashier taps one instead of typing.
+pub fn quick_cash_amounts(due: i64, denominations: &[i64], max: usize) -> Vec<i64> {
+    if due <= 0 || max == 0 {
+        return Vec::new();
+    }
+    let mut out = vec![due];
+    // Notes and large coins only: rounding up to a cent says nothing new.
+    let mut steps: Vec<i64> = denominations.iter().copied().filter(|d| *d >= 500).collect();
+    steps.sort_unstable();
+    for d in steps {
+        // due > 0 and d > 0: round up to a multiple of d.
+        let up = ((due + d - 1) / d).saturating_mul(d);
+        if !out.contains(&up) {
+            out.push(up);
+        }
+    }
+    out.sort_unstable();
+    out.truncate(max);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,5 +278,14 @@ mod tests {
         assert!(matches!(settle(eur(1000), &[card(1000), card(1)], 1), Err(TenderError::UnneededTender)));
         assert!(CardAuthorization::new("42424", "VISA", "A", "T").is_err());
         assert!(CardAuthorization::new("4242", "VISA", "A", "4111111111111111").is_err());
+    }
+
+    #[test]
+    fn quick_cash_offers_exact_then_notes() {
+        let eur = Currency::from_code("EUR").unwrap().denominations();
+        assert_eq!(quick_cash_amounts(1235, eur, 5), vec![1235, 1500, 2000, 5000, 10000]);
+        assert_eq!(quick_cash_amounts(2000, eur, 4), vec![2000, 5000, 10000, 20000]);
+        assert_eq!(quick_cash_amounts(0, eur, 4), Vec::<i64>::new());
+        assert_eq!(quick_cash_amounts(730, &[], 4), vec![730]);
     }
 }

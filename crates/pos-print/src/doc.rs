@@ -2,6 +2,11 @@
 //! decimal strings (the façade owns money formatting), names as the catalog has them; layout and
 //! encoding clean and fit them.
 
+use pos_core::money::Currency;
+use pos_core::report::{Flow, RefundFigures, SaleFigures, SalesTotals, ShiftCashFacts, ShiftReport, ShiftReportKind};
+use pos_core::shift::{CashCount, CashMovementKind};
+use pos_core::tax::PriceMode;
+use pos_core::tender::TenderKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,5 +164,51 @@ pub fn sample_receipt() -> ReceiptDoc {
         audit_hash: "3fa2c9d1e0b7".into(),
         qr_payload: qr_payload(1042, "25.99", "EUR", "2026-11-21T14:05:00+01:00", "3fa2c9d1e0b7"),
         footer: vec!["Danke für Ihren Besuch!".into()],
+    }
+}
+
+/// A sample Z report of a day at the sample café, its figures summed by `pos-core` so they add
+/// up: two tax rates, cash and card, a refund, a void, cash paid in and out, a drawer counted
+/// 0.20 short, and names that test code pages.
+pub fn sample_shift_report() -> ShiftReport {
+    let eur = Currency::from_code("EUR").expect("EUR is known");
+    let mut t = SalesTotals::new(eur, PriceMode::TaxInclusive);
+    t.add_sales(SaleFigures { orders: 42, gross: 61_230, discounts: 1_250, total: 59_980, rounding: 0 });
+    t.add_refunds(RefundFigures { refunds: 1, amount: 890, total: 890, rounding: 0 });
+    t.add_voids(1, 450);
+    t.add_tax(Flow::Sale, "A", 190_000, 21_000, 3_990);
+    t.add_tax(Flow::Sale, "B", 70_000, 32_701, 2_289);
+    t.add_tax(Flow::Refund, "B", 70_000, 832, 58);
+    t.add_tender(Flow::Sale, TenderKind::Cash, 21_480);
+    t.add_tender(Flow::Sale, TenderKind::Card, 38_500);
+    t.add_tender(Flow::Refund, TenderKind::Cash, 890);
+    let movements = vec![
+        (
+            CashMovementKind::PaidIn,
+            2_000,
+            "Wechselgeld von der Bank".to_owned(),
+            "2026-11-21T09:12:00+01:00".to_owned(),
+        ),
+        (
+            CashMovementKind::PaidOut,
+            1_550,
+            "Milch & Eier (Lieferant Öztürk)".to_owned(),
+            "2026-11-21T11:40:00+01:00".to_owned(),
+        ),
+    ];
+    let count =
+        CashCount::new(eur, &[(10_000, 1), (5_000, 3), (2_000, 4), (1_000, 2), (500, 1), (200, 2), (100, 1), (10, 2)])
+            .expect("euro denominations");
+    let facts = ShiftCashFacts { float: 15_000, movements, count: Some(count) };
+    ShiftReport {
+        report: ShiftReportKind::Z,
+        venue: "Café Brandt".into(),
+        shift_id: "0193a5c2-7d1e-7f04-9b3a-5c8e2d41f6a7".into(),
+        opened_at: "2026-11-21T07:58:12+01:00".into(),
+        opened_by: "Jonas Weber".into(),
+        closed_at: Some("2026-11-21T16:04:47+01:00".into()),
+        closed_by: Some("Ayşe Yılmaz".into()),
+        summary: t.summary(),
+        cash: pos_core::report::cash_summary(eur, &t, &facts),
     }
 }

@@ -1,6 +1,12 @@
-//! Receipts laid out for a paper width: a list of [`Block`]s, each line already fitted to the
-//! printer's code page and column count, so the encoder and the text renderer only copy it out.
+//! Receipts, tickets and shift reports laid out for a paper width: a list of [`Block`]s, each line
+//! already fitted to the printer's code page and column count, so the encoder and the text
+//! renderer only copy it out.
 
+use pos_core::Money;
+use pos_core::money::format_minor;
+use pos_core::report::{CashSummary, SalesSummary, ShiftReport, ShiftReportKind};
+use pos_core::shift::CashMovementKind;
+use pos_core::tender::TenderKind;
 use serde::{Deserialize, Serialize};
 
 use crate::codepage::CodePage;
@@ -123,6 +129,79 @@ impl Sheet {
         self.push(line, Align::Left, bold, false);
     }
 
+    /// A label and its value, the value flush right. A label too long for the line wraps under
+    /// it, indented; a value too long to share a line goes under the label, flush right.
+    fn figure(&mut self, label: &str, value: &str, bold: bool) {
+        let cols = self.profile.columns;
+        let (label, value) = (self.fit(label), self.fit(value));
+        if width_of(&label) + 1 + width_of(&value) <= cols {
+            self.push(two_columns(&label, &value, cols), Align::Left, bold, false);
+        } else if width_of(&value) <= cols / 2 {
+            let mut parts = wrap(&label, cols - width_of(&value) - 1).into_iter();
+            let first = parts.next().unwrap_or_default();
+            self.push(two_columns(&first, &value, cols), Align::Left, bold, false);
+            let rest: Vec<String> = parts.collect();
+            if !rest.is_empty() {
+                for line in wrap(&rest.join(" "), cols - 2) {
+                    self.push(format!("  {line}"), Align::Left, bold, false);
+                }
+            }
+        } else {
+            for line in wrap(&label, cols) {
+                self.push(line, Align::Left, bold, false);
+            }
+            for piece in break_long(&value, cols) {
+                self.push(format!("{piece:>cols$}"), Align::Left, bold, false);
+            }
+        }
+    }
+
+    /// A section title.
+    fn heading(&mut self, text: &str) {
+        for line in wrap(&self.fit(text), self.profile.columns) {
+            self.push(line, Align::Left, true, false);
+        }
+    }
+
+    /// A table: the first column text, the others figures flush right, each column as wide as
+    /// its widest cell and one space apart. Too wide for the paper, each row becomes its label
+    /// followed by one indented line per figure.
+    fn table(&mut self, head: &[&str], rows: &[TableRow]) {
+        let cols = self.profile.columns;
+        let head: Vec<String> = head.iter().map(|h| self.fit(h)).collect();
+        let rows: Vec<(Vec<String>, bool)> =
+            rows.iter().map(|r| (r.cells.iter().map(|c| self.fit(c)).collect(), r.bold)).collect();
+        let column = |i: usize| {
+            rows.iter().map(|(cells, _)| cells.get(i).map_or(0, |c| width_of(c))).fold(width_of(&head[i]), usize::max)
+        };
+        let figures: Vec<usize> = (1..head.len()).map(column).collect();
+        let label_room = cols.saturating_sub(figures.iter().map(|w| w + 1).sum());
+        if column(0) <= label_room {
+            let line = |cells: &[String]| {
+                let mut out = format!("{:<label_room$}", cells[0]);
+                for (cell, w) in cells[1..].iter().zip(&figures) {
+                    out.push_str(&format!(" {cell:>w$}"));
+                }
+                out.trim_end().to_owned()
+            };
+            self.push(line(&head), Align::Left, false, false);
+            for (cells, bold) in &rows {
+                self.push(line(cells), Align::Left, *bold, false);
+            }
+        } else {
+            for (cells, bold) in &rows {
+                for l in wrap(&cells[0], cols) {
+                    self.push(l, Align::Left, *bold, false);
+                }
+                for (h, cell) in head[1..].iter().zip(&cells[1..]) {
+                    if !cell.is_empty() {
+                        self.push(two_columns(&format!("  {h}"), cell, cols), Align::Left, *bold, false);
+                    }
+                }
+            }
+        }
+    }
+
     fn rule(&mut self) {
         self.push("-".repeat(self.profile.columns), Align::Left, false, false);
     }
@@ -147,6 +226,22 @@ fn two_columns(left: &str, right: &str, width: usize) -> String {
     let left = truncate(left, room);
     let gap = width - width_of(&left) - width_of(&right);
     format!("{left}{}{right}", " ".repeat(gap))
+}
+
+/// Cuts `text` into pieces of at most `width` characters, after a space or a hyphen where there
+/// is one (a shift id is a UUID, longer than a 58 mm line).
+fn break_long(text: &str, width: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut rest: Vec<char> = text.chars().collect();
+    while rest.len() > width {
+        let cut = rest[..width].iter().rposition(|c| *c == ' ' || *c == '-').map_or(width, |i| i + 1);
+        pieces.push(rest.drain(..cut).collect::<String>().trim_end().to_owned());
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+    }
+    pieces.push(rest.into_iter().collect());
+    pieces
 }
 
 /// Word-wraps `text` into lines of at most `width` characters; words longer than a line are cut.
@@ -331,6 +426,191 @@ pub fn test_page(printer: &str, profile: Profile) -> Vec<Block> {
     s.blocks
 }
 
+/// One row of a [`Sheet::table`].
+struct TableRow {
+    cells: Vec<String>,
+    bold: bool,
+}
+
+impl TableRow {
+    fn new<const N: usize>(cells: [&str; N]) -> TableRow {
+        TableRow { cells: cells.iter().map(|c| (*c).to_owned()).collect(), bold: false }
+    }
+
+    fn total<const N: usize>(cells: [&str; N]) -> TableRow {
+        TableRow { bold: true, ..TableRow::new(cells) }
+    }
+}
+
+fn amount(m: Money) -> String {
+    format_minor(m.minor(), m.currency())
+}
+
+/// A deduction shown with its minus sign ("-12.50"); zero stays "0.00".
+fn minus(m: Money) -> String {
+    if m.is_zero() { amount(m) } else { format_minor(m.minor().saturating_neg(), m.currency()) }
+}
+
+fn sum(values: impl Iterator<Item = Money>, like: Money) -> Money {
+    Money::new(values.fold(0i64, |acc, m| acc.saturating_add(m.minor())), like.currency())
+}
+
+fn tender_name(t: TenderKind) -> &'static str {
+    match t {
+        TenderKind::Cash => "Cash",
+        TenderKind::Card => "Card",
+    }
+}
+
+/// "2026-11-21T16:04:47+01:00" → "2026-11-21 16:04", as receipts show times; anything else as is.
+fn short_time(at: &str) -> String {
+    match (at.get(..10), at.get(10..11), at.get(11..16)) {
+        (Some(day), Some("T"), Some(time)) => format!("{day} {time}"),
+        _ => at.to_owned(),
+    }
+}
+
+/// An X (running) or Z (closing) shift report: the shift and who opened and closed it, the sales
+/// figures, tax by rate, tenders by type, and the cash drawer with its count and movements, the
+/// same figures as `pos-pdf`'s report, amounts flush right. A Z report ends with lines to sign.
+pub fn shift_report(report: &ShiftReport, profile: Profile) -> Vec<Block> {
+    let mut s = Sheet::new(profile);
+    let (title, subtitle) = match report.report {
+        ShiftReportKind::X => ("X REPORT", "Running reading: the shift is still open"),
+        ShiftReportKind::Z => ("Z REPORT", "Closing report of the shift"),
+    };
+    s.centered(title, true, true);
+    s.centered(&report.venue, true, false);
+    s.centered(subtitle, false, false);
+    s.rule();
+    s.figure("Shift", &report.shift_id, false);
+    s.figure("Opened", &short_time(&report.opened_at), false);
+    s.figure("Opened by", &report.opened_by, false);
+    match &report.closed_at {
+        Some(at) => s.figure("Closed", &short_time(at), false),
+        None => s.figure("Closed", "still open", false),
+    }
+    if let Some(by) = &report.closed_by {
+        s.figure("Closed by", by, false);
+    }
+    let prices = if report.summary.prices_include_tax { "include tax" } else { "exclude tax" };
+    s.figure("Prices", prices, false);
+    sales_section(&mut s, &report.summary);
+    cash_section(&mut s, &report.cash);
+    if report.report == ShiftReportKind::Z {
+        for label in ["Counted by (name, signature)", "Checked by (name, signature)"] {
+            s.blank();
+            s.blank();
+            s.push("_".repeat(profile.columns), Align::Left, false, false);
+            s.left(label);
+        }
+    }
+    s.blocks.push(Block::Feed(3));
+    s.blocks.push(Block::Cut);
+    s.blocks
+}
+
+fn sales_section(s: &mut Sheet, summary: &SalesSummary) {
+    let cur = summary.currency;
+    s.rule();
+    s.heading(&format!("SALES ({cur})"));
+    s.figure("Orders", &summary.order_count.to_string(), false);
+    s.figure("Gross sales", &amount(summary.gross), false);
+    s.figure("Discounts", &minus(summary.discounts), false);
+    s.figure(&format!("Refunds ({})", summary.refund_count), &minus(summary.refunds), false);
+    s.figure("Net sales", &amount(summary.net), true);
+    s.figure("Average ticket", &amount(summary.average_ticket), false);
+    s.figure(&format!("Voids ({}, not in sales)", summary.void_count), &amount(summary.voided), false);
+    if !summary.rounding.is_zero() {
+        s.figure("Cash rounding", &amount(summary.rounding), false);
+    }
+    s.figure("Total collected", &amount(summary.total_collected), true);
+
+    s.rule();
+    s.heading(&format!("TAX BY RATE ({cur})"));
+    if summary.tax.is_empty() {
+        s.left("No tax recorded.");
+    } else {
+        let mut rows: Vec<TableRow> = summary
+            .tax
+            .iter()
+            .map(|t| TableRow::new([&t.code, &t.rate, &amount(t.base), &amount(t.tax), &amount(t.gross)]))
+            .collect();
+        let base = sum(summary.tax.iter().map(|t| t.base), summary.tax_total);
+        let gross = sum(summary.tax.iter().map(|t| t.gross), summary.tax_total);
+        rows.push(TableRow::total(["Total", "", &amount(base), &amount(summary.tax_total), &amount(gross)]));
+        s.table(&["Code", "Rate", "Base", "Tax", "Gross"], &rows);
+    }
+    if summary.refund_count > 0 {
+        s.left("Refunds are deducted from the rate they were sold at.");
+    }
+
+    s.rule();
+    s.heading(&format!("TENDERS ({cur})"));
+    if summary.tenders.is_empty() {
+        s.left("No payments taken.");
+    } else {
+        let mut rows: Vec<TableRow> = summary
+            .tenders
+            .iter()
+            .map(|t| TableRow::new([tender_name(t.tender), &amount(t.sales), &minus(t.refunds), &amount(t.net)]))
+            .collect();
+        let sales = sum(summary.tenders.iter().map(|t| t.sales), summary.total_collected);
+        let refunds = sum(summary.tenders.iter().map(|t| t.refunds), summary.total_collected);
+        rows.push(TableRow::total(["Total", &amount(sales), &minus(refunds), &amount(summary.total_collected)]));
+        s.table(&["Tender", "Sales", "Refunds", "Net"], &rows);
+    }
+}
+
+fn cash_section(s: &mut Sheet, k: &CashSummary) {
+    let cur = k.float.currency();
+    s.rule();
+    s.heading(&format!("CASH DRAWER ({cur})"));
+    s.figure("Opening float", &amount(k.float), false);
+    s.figure("Cash sales", &amount(k.cash_sales), false);
+    s.figure("Cash refunds", &minus(k.cash_refunds), false);
+    s.figure("Paid in", &amount(k.paid_in), false);
+    s.figure("Paid out", &minus(k.paid_out), false);
+    s.figure("Expected in drawer", &amount(k.expected), true);
+    match k.counted {
+        Some(counted) => s.figure("Counted", &amount(counted), false),
+        None => s.figure("Counted", "not counted", false),
+    }
+    if let Some(variance) = k.variance {
+        let label = match variance.minor() {
+            0 => "Variance",
+            v if v < 0 => "Variance (cash short)",
+            _ => "Variance (cash over)",
+        };
+        s.figure(label, &amount(variance), true);
+    }
+
+    if !k.count.is_empty() {
+        s.rule();
+        s.heading(&format!("CASH COUNT ({cur})"));
+        for d in &k.count {
+            s.figure(&format!("{} x {}", d.count, amount(d.denomination)), &amount(d.amount), false);
+        }
+        let pieces = k.count.iter().fold(0i64, |acc, d| acc.saturating_add(d.count));
+        let counted = k.counted.unwrap_or_else(|| sum(k.count.iter().map(|d| d.amount), k.float));
+        s.figure(&format!("Counted ({pieces} pieces)"), &amount(counted), true);
+    }
+
+    s.rule();
+    s.heading(&format!("CASH MOVEMENTS ({})", k.movements.len()));
+    if k.movements.is_empty() {
+        s.left("No cash was paid in or out.");
+    }
+    for m in &k.movements {
+        let (kind, value) = match m.kind {
+            CashMovementKind::PaidIn => ("Paid in", amount(m.amount)),
+            CashMovementKind::PaidOut => ("Paid out", minus(m.amount)),
+        };
+        s.figure(&format!("{kind}: {}", m.reason), &value, false);
+        s.indented(2, &short_time(&m.at));
+    }
+}
+
 /// The blocks as plain text, the way the paper would show them (QR codes and cuts as markers).
 pub fn render_text(blocks: &[Block], profile: Profile) -> String {
     let mut out = String::new();
@@ -361,15 +641,22 @@ pub fn render_text(blocks: &[Block], profile: Profile) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::sample_receipt;
+    use crate::doc::{sample_receipt, sample_shift_report};
 
     #[test]
     fn every_line_fits_every_width() {
         let doc = sample_receipt();
+        let mut x_report = sample_shift_report();
+        x_report.report = ShiftReportKind::X;
+        x_report.closed_at = None;
+        x_report.closed_by = None;
+        x_report.shift_id = "a shift id far too long to fit on any line of any paper this register prints on".into();
         for columns in Profile::COLUMNS {
             for page in CodePage::ALL {
                 let p = Profile::new(columns, page).unwrap();
-                for b in receipt(&doc, p) {
+                let blocks =
+                    [receipt(&doc, p), shift_report(&sample_shift_report(), p), shift_report(&x_report, p)].concat();
+                for b in blocks {
                     if let Block::Line { text, large, .. } = b {
                         let max = if large { columns / 2 } else { columns };
                         assert!(width_of(&text) <= max, "{columns} {page:?}: {text:?}");
@@ -377,6 +664,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_x_report_says_so_and_has_no_lines_to_sign() {
+        let mut r = sample_shift_report();
+        r.report = ShiftReportKind::X;
+        r.closed_at = None;
+        r.closed_by = None;
+        r.cash.counted = None;
+        r.cash.variance = None;
+        r.cash.count.clear();
+        let p = Profile::new(32, CodePage::Pc858).unwrap();
+        let text = render_text(&shift_report(&r, p), p);
+        assert!(text.contains("X   R E P O R T"), "{text}");
+        assert!(text.contains("Closed                still open"), "{text}");
+        assert!(text.contains("Counted              not counted"), "{text}");
+        assert!(!text.contains("Closed by") && !text.contains("signature") && !text.contains("CASH COUNT"), "{text}");
+    }
+
+    #[test]
+    fn tables_too_wide_for_the_paper_stack_their_figures() {
+        let mut s = Sheet::new(Profile::new(32, CodePage::Pc858).unwrap());
+        s.table(
+            &["Tender", "Sales", "Refunds", "Net"],
+            &[TableRow::new(["Card", "1234567.89", "-12345.67", "1222222.22"])],
+        );
+        let p = s.profile;
+        assert_eq!(
+            render_text(&s.blocks, p),
+            "Card\n  Sales               1234567.89\n  Refunds              -12345.67\n  Net                 1222222.22\n"
+        );
+        assert_eq!(
+            break_long("0193a5c2-7d1e-7f04-9b3a-5c8e2d41f6a7", 32),
+            ["0193a5c2-7d1e-7f04-9b3a-", "5c8e2d41f6a7"]
+        );
+        assert_eq!(short_time("2026-11-21T16:04:47+01:00"), "2026-11-21 16:04");
     }
 
     #[test]

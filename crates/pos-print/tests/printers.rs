@@ -5,9 +5,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use pos_print::decode::decode;
-use pos_print::doc::sample_receipt;
+use pos_print::doc::{sample_receipt, sample_shift_report};
 use pos_print::escpos::{drawer_kick, encode};
-use pos_print::layout::{DrawerPin, receipt, render_text};
+use pos_print::layout::{DrawerPin, receipt, render_text, shift_report};
 use pos_print::status::PrinterStatus;
 use pos_print::testing::{Behaviour, SerialPrinter, TcpPrinter};
 use pos_print::transport::{Connection, Timeouts, TransportError, deliver, query_status};
@@ -23,7 +23,6 @@ fn sample_bytes(profile: Profile) -> Vec<u8> {
 
 #[test]
 fn golden_text_snapshots() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let cases = [
         (32, CodePage::Pc858),
         (42, CodePage::Pc858),
@@ -35,13 +34,38 @@ fn golden_text_snapshots() {
     for (columns, page) in cases {
         let profile = Profile::new(columns, page).unwrap();
         let text = render_text(&receipt(&sample_receipt(), profile), profile);
-        let file = dir.join(format!("sample-{columns}-{}.txt", page.name()));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
-            std::fs::write(&file, &text).unwrap();
-        }
-        let want = std::fs::read_to_string(&file)
-            .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", file.display()));
-        assert_eq!(text, want, "{} differs from the snapshot", file.display());
+        check_golden(&format!("sample-{columns}-{}.txt", page.name()), &text);
+    }
+    for columns in [32, 48] {
+        let profile = Profile::new(columns, CodePage::Pc858).unwrap();
+        let text = render_text(&shift_report(&sample_shift_report(), profile), profile);
+        check_golden(&format!("z-report-{columns}-pc858.txt"), &text);
+    }
+}
+
+/// Compares `text` with `tests/golden/<name>`; `UPDATE_GOLDEN=1` writes it there instead.
+fn check_golden(name: &str, text: &str) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&file, text).unwrap();
+    }
+    let want = std::fs::read_to_string(&file)
+        .unwrap_or_else(|_| panic!("{} missing; run with UPDATE_GOLDEN=1", file.display()));
+    assert_eq!(text, want, "{} differs from the snapshot", file.display());
+}
+
+#[test]
+fn a_z_report_prints_on_a_tcp_printer() {
+    let printer = TcpPrinter::start();
+    let conn = Connection::parse(&printer.uri()).unwrap();
+    let profile = Profile::new(32, CodePage::Pc858).unwrap();
+    deliver(&conn, &encode(&shift_report(&sample_shift_report(), profile), profile), &quick()).unwrap();
+    let d = &printer.wait_for_jobs(1, Duration::from_secs(2))[0];
+    assert!(d.unknown().is_empty(), "{:?}", d.unknown());
+    assert_eq!(d.cuts(), 1);
+    let text = d.text();
+    for want in ["Z REPORT", "Café Brandt", "Ayse Yilmaz", "599.80", "Variance (cash short)"] {
+        assert!(text.contains(want), "{want}: {text}");
     }
 }
 

@@ -291,3 +291,86 @@ fn bad_printer_settings_are_refused_and_change_nothing() {
     expect_err(f.reg.add_printer(&office, &kitchen), ErrorCode::InvalidInput);
     assert!(f.reg.printers(&office).unwrap().is_empty());
 }
+
+#[test]
+fn the_x_report_of_the_open_shift_prints_on_the_receipt_printer() {
+    let printer = TcpPrinter::start();
+    let (mut f, jonas) = till(&printer.uri());
+    let sale = sell_cash(&mut f.reg, &jonas, &[("HOT-00-0", 2), ("BAK-00", 1)]);
+    f.reg.run_print_queue(&quick()).expect("print the sale");
+    printer.wait_for_jobs(2, Duration::from_secs(3));
+
+    let mia = manager(&mut f.reg);
+    let job = f.reg.print_shift_report(&mia, None).expect("print the X report");
+    assert_eq!((job.kind.as_str(), job.printer.as_str(), job.status.as_str()), ("report", "Counter", "queued"));
+    let done = f.reg.run_print_queue(&quick()).expect("run the queue");
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].status, "sent");
+
+    let jobs = printer.wait_for_jobs(3, Duration::from_secs(3));
+    let report = &jobs[2];
+    assert!(report.unknown().is_empty(), "{:?}", report.unknown());
+    assert!(report.pulses().is_empty(), "a report does not open the drawer");
+    assert_eq!(report.cuts(), 1);
+    let text = report.text();
+    let total = sale.order.total.to_string();
+    let total = total.trim_end_matches(" EUR");
+    assert!(text.contains("X REPORT"), "{text}");
+    assert!(text.contains("still open"), "{text}");
+    assert!(text.contains("Jonas Weber"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("Gross sales") && l.ends_with(total)), "{total}: {text}");
+    assert!(text.lines().any(|l| l.starts_with("Cash sales") && l.ends_with(total)), "{total}: {text}");
+    let audit = audit_actions(&mut f);
+    assert_eq!(audit.iter().filter(|b| b.contains(r#""action":"report_printed""#)).count(), 1);
+    let v = f.reg.verify_audit().expect("verify");
+    assert!(v.ok, "{v:?}");
+}
+
+#[test]
+fn the_z_report_of_a_closed_shift_prints_and_comes_as_pdf() {
+    let printer = TcpPrinter::start();
+    let (mut f, jonas) = till(&printer.uri());
+    sell_card(&mut f.reg, &jonas, &[("HOT-01-0", 1)]);
+    let z = f.reg.close_shift(&jonas, &[(10_000, 1)]).expect("close the shift");
+    f.reg.run_print_queue(&quick()).expect("print the sale");
+    printer.wait_for_jobs(1, Duration::from_secs(3));
+
+    let mia = manager(&mut f.reg);
+    let pdf = f.reg.shift_report_pdf(&mia, Some(&z.shift_id), pos_app::pos_pdf::Paper::A4).expect("Z report PDF");
+    assert!(pdf.starts_with(b"%PDF"), "{:?}", &pdf[..pdf.len().min(16)]);
+    let letter = f.reg.shift_report_pdf(&mia, Some(&z.shift_id), pos_app::pos_pdf::Paper::Letter).expect("Letter");
+    assert!(letter.starts_with(b"%PDF"));
+
+    f.reg.print_shift_report(&mia, Some(&z.shift_id)).expect("print the Z report");
+    f.reg.run_print_queue(&quick()).expect("run the queue");
+    let text = printer.wait_for_jobs(2, Duration::from_secs(3))[1].text();
+    assert!(text.contains("Z REPORT"), "{text}");
+    assert!(text.contains(&z.shift_id[..20]), "{text}");
+    assert!(text.contains("signature"), "{text}");
+
+    // No shift is open any more: there is no X report to print, and no such shift is no Z report.
+    expect_err(f.reg.print_shift_report(&mia, None), ErrorCode::NoOpenShift);
+    expect_err(f.reg.shift_report_pdf(&mia, Some("no-such-shift"), pos_app::pos_pdf::Paper::A4), ErrorCode::NotFound);
+}
+
+#[test]
+fn shift_reports_need_the_report_permission_and_a_receipt_printer() {
+    let printer = TcpPrinter::start();
+    let (mut f, jonas) = till(&printer.uri());
+    sell_cash(&mut f.reg, &jonas, &[("HOT-00-0", 1)]);
+    // A cashier may not see reports, printed or as PDF; nothing is queued.
+    expect_err(f.reg.print_shift_report(&jonas, None), ErrorCode::PermissionDenied);
+    expect_err(f.reg.shift_report_pdf(&jonas, None, pos_app::pos_pdf::Paper::A4), ErrorCode::PermissionDenied);
+    assert!(f.reg.print_jobs(20).expect("jobs").iter().all(|j| j.kind != "report"));
+    let audit = audit_actions(&mut f);
+    assert!(audit.iter().any(|b| b.contains(r#""action":"permission_denied""#) && b.contains("view_reports")));
+
+    // Without a receipt printer there is nothing to print on; the PDF still comes.
+    let office = f.back_office();
+    f.reg.remove_printer(&office, "Counter").expect("remove the printer");
+    let mia = manager(&mut f.reg);
+    let msg = expect_err(f.reg.print_shift_report(&mia, None), ErrorCode::NotFound);
+    assert!(msg.contains("no receipt printer"), "{msg}");
+    let pdf = f.reg.shift_report_pdf(&mia, None, pos_app::pos_pdf::Paper::A4).expect("X report PDF");
+    assert!(pdf.starts_with(b"%PDF"));
+}

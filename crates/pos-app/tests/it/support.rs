@@ -168,6 +168,7 @@ pub fn venue(time_zone: &str, currency: &str, cutoff: i64) -> VenueSetup {
         currency: currency.into(),
         time_zone: time_zone.into(),
         day_cutoff_hour: cutoff,
+        terminal: None,
         ..demo_venue()
     }
 }
@@ -186,6 +187,7 @@ pub fn exclusive_rounding_venue() -> VenueSetup {
         cash_rounding: 5,
         tax_classes: vec![class("standard", "N", 81_000), class("reduced", "R", 26_000), class("exempt", "X", 0)],
         device_name: "Kiosk".into(),
+        terminal: None,
     }
 }
 

@@ -1,0 +1,42 @@
+//! The print worker: a thread that sends queued jobs to the printers. It takes jobs from the
+//! register, lets go of it while the printer is talked to (a slow or dead printer holds up no
+//! sale), and records each outcome. The queue lives on disk, so nothing is lost if the app stops.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pos_app::pos_print::transport::Timeouts;
+
+use crate::state::{Counter, Wake, lock};
+
+/// How often the worker looks at the queue when nobody pokes it (retries are due by time).
+const POLL: Duration = Duration::from_secs(2);
+
+pub fn spawn_print_worker(counter: Arc<Mutex<Counter>>, wake: Arc<Wake>) {
+    let spawned = std::thread::Builder::new().name("print-worker".into()).spawn(move || {
+        loop {
+            run_once(&counter);
+            wake.wait(POLL);
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("print worker could not start: {e}; jobs stay queued");
+    }
+}
+
+fn run_once(counter: &Mutex<Counter>) {
+    let tasks = match lock(counter).reg.take_print_tasks(20) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("print queue: {}", e.message);
+            return;
+        }
+    };
+    let timeouts = Timeouts::default();
+    for task in tasks {
+        let result = task.deliver(&timeouts);
+        if let Err(e) = lock(counter).reg.finish_print_task(&task, &result) {
+            eprintln!("print job {}: {}", task.job_id, e.message);
+        }
+    }
+}
