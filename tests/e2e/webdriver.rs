@@ -74,7 +74,7 @@ impl Session {
         loop {
             match self.post("/element", json!({"using": "css selector", "value": css})) {
                 Ok(v) => return Element(v[ELEMENT].as_str().expect("element reference").to_owned()),
-                Err(e) if Instant::now() > deadline => panic!("no element {css}: {e}"),
+                Err(e) if Instant::now() > deadline => self.failed(&format!("no element {css}: {e}")),
                 Err(_) => std::thread::sleep(Duration::from_millis(100)),
             }
         }
@@ -120,7 +120,9 @@ impl Session {
             if t.contains(want) {
                 return t;
             }
-            assert!(Instant::now() < deadline, "{id}: waited for {want:?}, it says {t:?}");
+            if Instant::now() > deadline {
+                self.failed(&format!("{id}: waited for {want:?}, it says {t:?}"));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -129,7 +131,9 @@ impl Session {
     pub fn wait_gone(&self, id: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.exists(id) {
-            assert!(Instant::now() < deadline, "{id} is still there");
+            if Instant::now() > deadline {
+                self.failed(&format!("{id} is still there"));
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -177,6 +181,19 @@ impl Session {
         let v = self.get("/screenshot").expect("screenshot");
         let png = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")).expect("base64 PNG");
         std::fs::write(path, png).expect("screenshot saved");
+    }
+
+    /// Saves what the window shows, then fails the test with `why`.
+    pub fn failed(&self, why: &str) -> ! {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots/failure.png");
+        let _ = std::fs::create_dir_all(path.parent().unwrap());
+        if let Ok(v) = self.get("/screenshot") {
+            use base64::Engine;
+            if let Ok(png) = base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or("")) {
+                let _ = std::fs::write(&path, png);
+            }
+        }
+        panic!("{why} (the window at that moment: {})", path.display());
     }
 
     pub fn close(&self) {

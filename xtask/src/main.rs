@@ -365,12 +365,17 @@ fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
     let posctl = root.join("target/release/posctl");
     let app = root.join("target/release/pos-register");
     run(Command::new(&posctl).arg("--data-dir").arg(&dir).args(["init", "--demo"]).stdout(Stdio::null()))?;
-    run(Command::new(&posctl).arg("--data-dir").arg(&dir).args(["demo-sales", "--count", "2000", "--days", "2"]).stdout(Stdio::null()))?;
+    run(Command::new(&posctl)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["demo-sales", "--count", "2000", "--days", "2"])
+        .stdout(Stdio::null()))?;
     let mut ready = Vec::new();
     let mut rss_mb = 0u64;
     for round in 0..5 {
         let started = Instant::now();
-        let mut child = Command::new(&app).env("POS_DATA_DIR", &dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+        let mut child =
+            Command::new(&app).env("POS_DATA_DIR", &dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
         let stdout = child.stdout.take().context("app stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
@@ -422,9 +427,7 @@ fn tree_rss_kb(root: u32) -> u64 {
     }
     tree.iter()
         .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
+        .filter_map(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum()
 }
 

@@ -7,12 +7,19 @@ class Sale {
   paying = $state(false);
   receipt = $state<SaleReceipt | null>(null);
 
+  private opening: Promise<string | null> | null = null;
+
+  /** The open order's id, opening one on the first item (once, however fast the taps come). */
   private async ensure(): Promise<string | null> {
     if (this.order) return this.order.order_id;
-    const o = await act(() => api.openOrder());
-    if (!o) return null;
-    this.order = o;
-    return o.order_id;
+    if (!this.opening) {
+      this.opening = act(() => api.openOrder()).then((o) => {
+        this.opening = null;
+        if (o) this.order = o;
+        return o?.order_id ?? null;
+      });
+    }
+    return this.opening;
   }
 
   async addSku(sku: string): Promise<void> {
