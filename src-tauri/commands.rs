@@ -174,11 +174,11 @@ pub struct StatusBar {
 pub fn status(state: State<'_, AppState>) -> Cmd<StatusBar> {
     let mut c = state.lock()?;
     let status = c.reg.status()?;
+    // Polling must not keep the session awake: `session_locked` does not count as activity.
     let (signed_in, locked) = match c.session.clone() {
         None => (None, false),
-        Some(s) => match c.reg.session_view(&s) {
-            Ok(v) => (Some(v.name), false),
-            Err(e) if e.code == ErrorCode::SessionLocked => (Some(s.name().to_owned()), true),
+        Some(s) => match c.reg.session_locked(&s) {
+            Ok(locked) => (Some(s.name().to_owned()), locked),
             Err(_) => (None, false),
         },
     };

@@ -47,6 +47,7 @@ pub fn run() -> ExitCode {
         .manage(state)
         .setup(move |_app| {
             if let Some(counter) = shared {
+                worker::resolve_card_payments(counter.clone());
                 worker::spawn_print_worker(counter, wake);
             }
             Ok(())

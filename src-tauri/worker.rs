@@ -40,3 +40,27 @@ fn run_once(counter: &Mutex<Counter>) {
         }
     }
 }
+
+/// After a start (a crash, a power cut): asks the terminal about every card payment still
+/// pending, so an answer lost on the way is recorded before anyone tries that order again.
+pub fn resolve_card_payments(counter: Arc<Mutex<Counter>>) {
+    let spawned = std::thread::Builder::new().name("card-recovery".into()).spawn(move || {
+        let mut c = lock(&counter);
+        let config = match c.reg.terminal_config() {
+            Ok(Some(config)) => config,
+            _ => return,
+        };
+        if c.reg.open_card_payments().is_ok_and(|p| p.iter().all(|p| p.status != "pending")) {
+            return;
+        }
+        let mut terminal = pos_app::pos_terminal::connect(&config);
+        match c.reg.resolve_card_payments(terminal.as_mut()) {
+            Ok(done) if !done.is_empty() => eprintln!("card payments resolved after start: {}", done.len()),
+            Ok(_) => {}
+            Err(e) => eprintln!("card payments still pending: {}", e.message),
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("card recovery could not start: {e}");
+    }
+}

@@ -328,8 +328,9 @@ impl Register {
     /// Checks the session and, when `perm` is given, that its staff member holds it (and, for a
     /// back-office permission, that they entered PIN and TOTP recently). A refusal is audited
     /// and changes nothing else.
-    pub(crate) fn authorize(&mut self, session: &Session, perm: Option<Permission>, op: &str) -> AppResult<Actor> {
-        self.sweep_approvals();
+    /// Locks the session if it has been idle longer than the policy allows. Returns whether it
+    /// is locked, and whether that happened just now. Does not count as activity.
+    fn idle_lock(&mut self, session: &Session) -> AppResult<(bool, bool)> {
         let now = self.now_us();
         let auto_lock = i64::from(self.policy.auto_lock_secs) * 1_000_000;
         let Some(state) = self.security.sessions.get_mut(&session.token) else {
@@ -346,11 +347,37 @@ impl Register {
                 .detail("cause", "idle")
                 .detail("idle_secs", (now - state.last_active_us) / 1_000_000);
             let _ = self.audit_alone(ev);
-            return Err(AppError::new(ErrorCode::SessionLocked, "locked after idle time: enter your PIN to unlock"));
+            return Ok((true, true));
         }
-        if state.locked {
-            return Err(AppError::new(ErrorCode::SessionLocked, "the register is locked: enter your PIN to unlock"));
+        Ok((state.locked, false))
+    }
+
+    /// Whether the session is locked now (locking it once it has been idle too long). A status
+    /// display may poll this: unlike every other call it does not count as activity, so the
+    /// auto-lock still fires while the window is open.
+    pub fn session_locked(&mut self, session: &Session) -> AppResult<bool> {
+        Ok(self.idle_lock(session)?.0)
+    }
+
+    pub(crate) fn authorize(&mut self, session: &Session, perm: Option<Permission>, op: &str) -> AppResult<Actor> {
+        self.sweep_approvals();
+        let now = self.now_us();
+        match self.idle_lock(session)? {
+            (true, true) => {
+                return Err(AppError::new(
+                    ErrorCode::SessionLocked,
+                    "locked after idle time: enter your PIN to unlock",
+                ));
+            }
+            (true, false) => {
+                return Err(AppError::new(
+                    ErrorCode::SessionLocked,
+                    "the register is locked: enter your PIN to unlock",
+                ));
+            }
+            (false, _) => {}
         }
+        let state = self.security.sessions.get_mut(&session.token).expect("checked by idle_lock");
         let elevated = state.elevated_until_us.is_some_and(|u| now < u);
         let staff = self.staff_row(session.staff_id).cloned();
         let Some(staff) = staff.filter(|s| s.active && !s.pin_locked) else {

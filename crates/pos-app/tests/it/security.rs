@@ -423,6 +423,25 @@ fn auto_lock_after_idle_time_keeps_the_open_order() {
 }
 
 #[test]
+fn polling_whether_the_session_is_locked_does_not_keep_it_awake() {
+    let mut fx = demo();
+    let cashier = sign_in_as(&mut fx.reg, "Jonas Weber").unwrap();
+    let idle = i64::from(fx.reg.security_policy().auto_lock_secs);
+    // A status bar asks every few seconds; the session still locks after the idle time.
+    for _ in 0..(idle / 10) {
+        advance(&fx, 10);
+        assert!(!fx.reg.session_locked(&cashier).unwrap());
+    }
+    advance(&fx, 11);
+    assert!(fx.reg.session_locked(&cashier).unwrap(), "idle for longer than the policy allows");
+    assert_eq!(code(fx.reg.open_order(&cashier)), ErrorCode::SessionLocked);
+    fx.reg.unlock(&cashier, "1234").unwrap();
+    assert!(!fx.reg.session_locked(&cashier).unwrap());
+    fx.reg.sign_out(&cashier).unwrap();
+    assert_eq!(code(fx.reg.session_locked(&cashier)), ErrorCode::NotSignedIn);
+}
+
+#[test]
 fn staff_administration_never_escalates_and_keeps_someone_in_charge() {
     let mut fx = demo();
     let mut owner = sign_in_as(&mut fx.reg, "Oskar Brandt").unwrap();
