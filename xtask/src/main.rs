@@ -328,10 +328,24 @@ fn run_counting_tests(cmd: &mut Command) -> Result<()> {
 
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     apt_install(PACKAGES)?;
-    let mut c = Command::new("cargo");
-    c.args(["run", "--release", "--quiet", "-p", "pos-app", "--features", "test-support", "--bin", "pos-bench", "--"]);
-    c.args(args);
-    run(&mut c)?;
+    let core: Vec<&String> = args.iter().filter(|a| *a != "app").collect();
+    if args.is_empty() || !core.is_empty() {
+        let mut c = Command::new("cargo");
+        c.args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "pos-app",
+            "--features",
+            "test-support",
+            "--bin",
+            "pos-bench",
+            "--",
+        ]);
+        c.args(core);
+        run(&mut c)?;
+    }
     if args.is_empty() || args.iter().any(|a| a == "app") {
         bench_app(root)?;
     }
