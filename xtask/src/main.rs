@@ -385,7 +385,7 @@ fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
         .args(["demo-sales", "--count", "2000", "--days", "2"])
         .stdout(Stdio::null()))?;
     let mut ready = Vec::new();
-    let mut rss_mb = 0u64;
+    let (mut pss_mb, mut rss_mb) = (0u64, 0u64);
     for round in 0..5 {
         let started = Instant::now();
         let mut child =
@@ -408,20 +408,27 @@ fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
         ready.push(elapsed);
         if round == 4 {
             std::thread::sleep(Duration::from_secs(5));
-            rss_mb = tree_rss_kb(child.id()) / 1024;
+            let (pss, rss) = tree_memory_kb(child.id());
+            (pss_mb, rss_mb) = (pss / 1024, rss / 1024);
         }
         let _ = child.kill();
         let _ = child.wait();
     }
     ready.sort_unstable();
     println!("bench app_ready_ms {} ms", ready[ready.len() / 2]);
-    println!("bench app_idle_rss_mb {rss_mb} MB");
+    // Resident memory of the app and its WebKit processes, shared pages counted once (PSS); the
+    // plain sum of RSS, which counts shared libraries once per process, is printed beside it.
+    println!("bench app_idle_rss_mb {pss_mb} MB");
+    println!("bench app_idle_rss_sum_mb {rss_mb} MB");
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
-/// Resident memory of a process and all its descendants, in KiB (from /proc).
-fn tree_rss_kb(root: u32) -> u64 {
+/// Memory of a process and all its descendants, in KiB: (proportional set size, resident set
+/// size), each summed over the processes. The RSS sum counts every shared library page once per
+/// process that maps it; PSS splits a shared page between its users, so it is what the app
+/// really keeps resident.
+fn tree_memory_kb(root: u32) -> (u64, u64) {
     let mut parents: Vec<(u32, u32)> = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
@@ -439,10 +446,13 @@ fn tree_rss_kb(root: u32) -> u64 {
         tree.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
         i += 1;
     }
-    tree.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
-        .filter_map(|s| s.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum()
+    let field = |pid: &u32, name: &str| -> u64 {
+        std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+            .ok()
+            .and_then(|s| s.lines().find(|l| l.starts_with(name))?.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
+    (tree.iter().map(|p| field(p, "Pss:")).sum(), tree.iter().map(|p| field(p, "Rss:")).sum())
 }
 
 fn tempdir(root: &Path, name: &str) -> Result<PathBuf> {

@@ -25,6 +25,29 @@ impl Serialize for Money {
     }
 }
 
+/// An amount as reports print it: "12.50" (the currency is said elsewhere).
+pub fn amount_text(m: Money) -> String {
+    format_minor(m.minor(), m.currency())
+}
+
+/// A deduction shown with its minus sign ("-12.50"); zero stays "0.00".
+pub fn deduction_text(m: Money) -> String {
+    if m.is_zero() { amount_text(m) } else { format_minor(m.minor().saturating_neg(), m.currency()) }
+}
+
+/// The sum of `values` in `like`'s currency (saturating: a report never wraps around).
+pub fn sum_money(values: impl Iterator<Item = Money>, like: Money) -> Money {
+    Money::new(values.fold(0i64, |acc, m| acc.saturating_add(m.minor())), like.currency())
+}
+
+/// A tender's name as reports and receipts print it.
+pub fn tender_label(t: TenderKind) -> &'static str {
+    match t {
+        TenderKind::Cash => "Cash",
+        TenderKind::Card => "Card",
+    }
+}
+
 /// Sales figures: one paid order, or the sum over several.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SaleFigures {

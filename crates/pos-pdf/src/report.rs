@@ -1,10 +1,10 @@
 //! X and Z shift reports and the daily summary.
 
-use pos_core::Money;
-use pos_core::money::format_minor;
-use pos_core::report::{CashSummary, DailySummary, SalesSummary, ShiftReport, ShiftReportKind};
+use pos_core::report::{
+    CashSummary, DailySummary, SalesSummary, ShiftReport, ShiftReportKind, amount_text as amount,
+    deduction_text as minus, sum_money as sum, tender_label as tender_name,
+};
 use pos_core::shift::CashMovementKind;
-use pos_core::tender::TenderKind;
 
 use crate::canvas::{Align, BLACK, BODY, Canvas, Col, GREY, ROW, Row, RowStyle, Table, keep};
 use crate::fonts::Weight;
@@ -14,26 +14,6 @@ use crate::{Paper, PdfError};
 const FIGURES_WIDTH: f32 = 330.0;
 const VALUE_WIDTH: f32 = 120.0;
 const AMOUNT_COL: f32 = 105.0;
-
-fn amount(m: Money) -> String {
-    format_minor(m.minor(), m.currency())
-}
-
-/// A deduction shown with its minus sign ("-12.50"); zero stays "0.00".
-fn minus(m: Money) -> String {
-    if m.is_zero() { amount(m) } else { format_minor(m.minor().saturating_neg(), m.currency()) }
-}
-
-fn sum(values: impl Iterator<Item = Money>, like: Money) -> Money {
-    Money::new(values.fold(0i64, |acc, m| acc.saturating_add(m.minor())), like.currency())
-}
-
-fn tender_name(t: TenderKind) -> &'static str {
-    match t {
-        TenderKind::Cash => "Cash",
-        TenderKind::Card => "Card",
-    }
-}
 
 fn prices_note(s: &SalesSummary) -> &'static str {
     if s.prices_include_tax { "include tax" } else { "exclude tax (tax added at checkout)" }

@@ -2,11 +2,11 @@
 //! already fitted to the printer's code page and column count, so the encoder and the text
 //! renderer only copy it out.
 
-use pos_core::Money;
-use pos_core::money::format_minor;
-use pos_core::report::{CashSummary, SalesSummary, ShiftReport, ShiftReportKind};
+use pos_core::report::{
+    CashSummary, SalesSummary, ShiftReport, ShiftReportKind, amount_text as amount, deduction_text as minus,
+    sum_money as sum, tender_label as tender_name,
+};
 use pos_core::shift::CashMovementKind;
-use pos_core::tender::TenderKind;
 use serde::{Deserialize, Serialize};
 
 use crate::codepage::CodePage;
@@ -439,26 +439,6 @@ impl TableRow {
 
     fn total<const N: usize>(cells: [&str; N]) -> TableRow {
         TableRow { bold: true, ..TableRow::new(cells) }
-    }
-}
-
-fn amount(m: Money) -> String {
-    format_minor(m.minor(), m.currency())
-}
-
-/// A deduction shown with its minus sign ("-12.50"); zero stays "0.00".
-fn minus(m: Money) -> String {
-    if m.is_zero() { amount(m) } else { format_minor(m.minor().saturating_neg(), m.currency()) }
-}
-
-fn sum(values: impl Iterator<Item = Money>, like: Money) -> Money {
-    Money::new(values.fold(0i64, |acc, m| acc.saturating_add(m.minor())), like.currency())
-}
-
-fn tender_name(t: TenderKind) -> &'static str {
-    match t {
-        TenderKind::Cash => "Cash",
-        TenderKind::Card => "Card",
     }
 }
 
