@@ -147,13 +147,14 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// The register draws forms and lists, not video or 3-D: software rendering and minimal caches
-/// keep the web process small (about 70 MB less resident than GPU compositing under Xvfb).
+/// The register draws forms and lists, not video or 3-D: compositing only when a page needs it and
+/// minimal caches keep the web process small. (`Never` saves more, but WebKitWebDriver's
+/// screenshots then hang, and the end-to-end tests need them.)
 #[cfg(target_os = "linux")]
 fn lean_webview(view: &webkit2gtk::WebView) {
     use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt};
     if let Some(settings) = WebViewExt::settings(view) {
-        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::OnDemand);
         settings.set_enable_page_cache(false);
     }
     if let Some(ctx) = view.context() {
