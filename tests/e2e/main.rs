@@ -55,6 +55,8 @@ fn start(dir: &Path) -> (Driver, Session) {
     let child = Command::new(tauri_driver())
         .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
         .env("POS_DATA_DIR", dir)
+        // WebKitWebDriver's screenshots need compositing (see `lean_webview` in src-tauri/lib.rs).
+        .env("POS_WEBVIEW_COMPOSITING", "on-demand")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
