@@ -4,7 +4,7 @@
 
 use pos_core::money::Money;
 use pos_core::rounding::round_to_increment;
-use pos_core::tender::{Tender, quick_cash_amounts, settle};
+use pos_core::tender::{Tender, quick_cash_amounts};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -154,9 +154,6 @@ impl Register {
         if let Some(c) = cash.filter(|c| c.minor() != 0) {
             tenders.push(Tender::Cash { tendered: c });
         }
-        // Checked here too so the error names the tender, before anything is written.
-        let total = self.order_view(order_id)?.total;
-        settle(total, &tenders, self.cash_rounding())?;
         self.pay(session, order_id, &tenders)
     }
 
@@ -176,22 +173,17 @@ impl Register {
     /// Printer queues without asking the hardware: cheap enough to poll.
     pub fn printer_queues(&self) -> AppResult<Vec<PrinterQueueView>> {
         let conn = self.store_conn();
-        let recent = pos_store::printing::recent_print_jobs(conn, 50)?;
-        pos_store::printing::printers(conn)?
+        let roles: std::collections::HashMap<String, String> =
+            pos_store::printing::printers(conn)?.into_iter().map(|p| (p.name, p.role)).collect();
+        Ok(pos_store::printing::printer_queues(conn)?
             .into_iter()
-            .map(|p| {
-                let unsent = pos_store::printing::unsent_jobs_for_printer(conn, &p.name)?;
-                let last_error = if unsent > 0 {
-                    recent
-                        .iter()
-                        .filter(|j| j.printer == p.name && j.status != "sent")
-                        .find_map(|j| j.last_error.clone())
-                } else {
-                    None
-                };
-                Ok(PrinterQueueView { name: p.name, role: p.role, unsent, last_error })
+            .map(|(name, unsent, last_error)| PrinterQueueView {
+                role: roles.get(&name).cloned().unwrap_or_default(),
+                name,
+                unsent,
+                last_error,
             })
-            .collect()
+            .collect())
     }
 
     /// The status bar: venue, day, outbox depth and age, shift, printers. Needs no session, and

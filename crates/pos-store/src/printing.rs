@@ -141,6 +141,21 @@ pub fn recent_print_jobs(conn: &Connection, limit: i64) -> Result<Vec<PrintJobRo
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Each printer's queue at a glance, without loading any job: (printer, jobs unsent and still
+/// being retried, the last error among them). Cheap enough for a status bar to poll.
+pub fn printer_queues(conn: &Connection) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.name,
+                (SELECT count(*) FROM print_jobs j WHERE j.printer = p.name AND j.status <> 'sent' AND j.give_up = 0),
+                (SELECT j.last_error FROM print_jobs j
+                 WHERE j.printer = p.name AND j.status <> 'sent' AND j.give_up = 0 AND j.last_error IS NOT NULL
+                 ORDER BY j.created_at DESC LIMIT 1)
+         FROM printers p ORDER BY p.name",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Jobs for a printer not yet sent and still being retried.
 pub fn unsent_jobs_for_printer(conn: &Connection, printer: &str) -> Result<i64, StoreError> {
     Ok(conn.query_row(

@@ -290,14 +290,23 @@ pub struct ExportOrder {
 
 /// Orders of the given business days, in receipt order, with lines and payments.
 pub fn export_orders(conn: &Connection, from: &str, to: &str) -> Result<Vec<ExportOrder>, StoreError> {
+    orders_where(conn, "o.business_day BETWEEN ?1 AND ?2", &[from, to])
+}
+
+/// One order by its id, with lines and payments.
+pub fn export_order(conn: &Connection, uuid: &str) -> Result<Option<ExportOrder>, StoreError> {
+    Ok(orders_where(conn, "o.uuid = ?1", &[uuid])?.pop())
+}
+
+fn orders_where(conn: &Connection, filter: &str, params: &[&str]) -> Result<Vec<ExportOrder>, StoreError> {
     let mut orders: Vec<(i64, ExportOrder)> = Vec::new();
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT o.id, o.uuid, o.receipt_no, o.business_day, o.status, o.paid_at, s.name, o.currency, o.subtotal,
                 o.discount_total, o.tax_total, o.total, o.rounding, o.refunded_total
          FROM orders o JOIN staff s ON s.id = o.staff_id
-         WHERE o.business_day BETWEEN ?1 AND ?2 ORDER BY o.id",
-    )?;
-    let mut rows = stmt.query([from, to])?;
+         WHERE {filter} ORDER BY o.id"
+    ))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params))?;
     while let Some(r) = rows.next()? {
         orders.push((
             r.get(0)?,

@@ -159,6 +159,10 @@ fn a_printer_out_of_paper_is_sent_nothing_and_the_job_waits() {
     assert!(status.reachable);
     assert_eq!(status.problem.as_deref(), Some("paper out"));
     assert_eq!(status.queued_jobs, 1);
+    // The status bar sees the same without asking the printer.
+    let bar = f.reg.status().expect("status bar");
+    let counter = bar.printers.iter().find(|p| p.name == "Counter").expect("the counter printer");
+    assert_eq!((counter.unsent, counter.last_error.as_deref()), (1, Some("printer reports paper out")));
 
     printer.set_status(PrinterStatus::ready());
     f.clock.advance(SignedDuration::from_secs(10));
@@ -166,6 +170,8 @@ fn a_printer_out_of_paper_is_sent_nothing_and_the_job_waits() {
     assert_eq!(done[0].status, "sent");
     let text = printer.wait_for_jobs(1, Duration::from_secs(3))[0].text();
     assert!(text.contains("VISA ****4242 auth A1B2C3"), "{text}");
+    let bar = f.reg.status().expect("status bar");
+    assert!(bar.printers.iter().all(|p| p.unsent == 0 && p.last_error.is_none()), "{:?}", bar.printers);
 }
 
 #[test]
