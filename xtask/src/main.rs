@@ -114,7 +114,7 @@ fn setup() -> Result<()> {
     ui(false)
 }
 
-/// The front-end: installs its npm packages (exactly as locked) when missing, then builds it into
+/// The front-end: installs its npm packages (the locked versions) when missing, then builds it into
 /// `ui/dist`, which the app embeds. With `check`, also type-checks it and runs its unit tests.
 fn ui(check: bool) -> Result<()> {
     let npm = |args: &[&str]| {
@@ -131,7 +131,11 @@ fn ui(check: bool) -> Result<()> {
         }
     };
     if !installed.exists() || stale(lock, installed) {
-        run(&mut npm(&["ci", "--no-audit", "--no-fund"]))?;
+        // Not `npm ci`: the lock file holds only the platform packages the registry serves for
+        // Linux (rollup's and esbuild's binaries for other systems are not mirrored), and
+        // `npm ci` refuses a lock without all of them. `install --no-save` installs exactly the
+        // locked versions and leaves the lock file untouched.
+        run(&mut npm(&["install", "--no-save", "--no-audit", "--no-fund"]))?;
     }
     if check {
         run(&mut npm(&["run", "check"]))?;
