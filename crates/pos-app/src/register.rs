@@ -848,6 +848,7 @@ impl Register {
             priced: &priced,
             order_discount,
             settlement: &settlement,
+            catalog: &self.catalog,
         };
         crate::payments::capture_card_tenders(&tx, tenders)?;
         let (receipt_no, seq) = write_sale(&tx, self.venue.currency, &sale)?;
@@ -939,6 +940,7 @@ impl Register {
                 priced: &priced,
                 order_discount: None,
                 settlement: &settlement,
+                catalog: &self.catalog,
             };
             write_sale(&tx, currency, &sale)?;
         }
@@ -1020,7 +1022,7 @@ impl Register {
             at: utc(now),
             reason: reason.clone(),
             total: priced.total,
-            lines: wire_lines(&priced),
+            lines: wire_lines(&priced, &self.catalog),
         });
         let seq = pos_store::outbox::append(&tx, &new_id(), op.kind(), &op.encode(), micros(now))?;
         let ev = Event::new("order_void", "ok")
@@ -1677,6 +1679,7 @@ struct SaleToWrite<'a> {
     priced: &'a PricedOrder,
     order_discount: Option<Discount>,
     settlement: &'a Settlement,
+    catalog: &'a Catalog,
 }
 
 /// Writes a paid order and its outbox record inside the caller's transaction.
@@ -1712,7 +1715,7 @@ fn write_sale(tx: &pos_store::Transaction, currency: Currency, s: &SaleToWrite) 
         total: s.priced.total,
         rounding: s.settlement.rounding,
         change_due: s.settlement.change_due,
-        lines: wire_lines(s.priced),
+        lines: wire_lines(s.priced, s.catalog),
         taxes: wire_taxes(&s.priced.taxes),
         payments: wire_payments(s.settlement),
     });
@@ -1735,7 +1738,7 @@ fn clean_reason(reason: &str) -> AppResult<String> {
     Ok(r)
 }
 
-fn wire_lines(p: &PricedOrder) -> Vec<wire::SaleLine> {
+fn wire_lines(p: &PricedOrder, catalog: &Catalog) -> Vec<wire::SaleLine> {
     p.lines
         .iter()
         .map(|l| wire::SaleLine {
@@ -1745,6 +1748,7 @@ fn wire_lines(p: &PricedOrder) -> Vec<wire::SaleLine> {
             name: l.item.name.clone(),
             product_id: l.item.product_id.0,
             category_id: l.item.category_id.0,
+            category: catalog.category(l.item.category_id).map(|c| c.name.clone()).unwrap_or_default(),
             qty_milli: l.qty.milli(),
             list_price: l.list_price,
             unit_price: l.unit_price,

@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod api;
+
 pub const PROTOCOL_VERSION: u16 = 1;
 
 /// One outbox record's payload.
@@ -57,6 +59,9 @@ pub struct SaleLine {
     pub name: String,
     pub product_id: i64,
     pub category_id: i64,
+    /// The category's name when sold (added in protocol 1.1; empty from older registers).
+    #[serde(default)]
+    pub category: String,
     pub qty_milli: i64,
     pub list_price: i64,
     pub unit_price: i64,

@@ -1,0 +1,123 @@
+//! A real service for tests: a fresh database on the throw-away PostgreSQL cluster, migrated,
+//! served on a loopback port by its own runtime, with the service connecting as `pos_service`
+//! exactly as in production.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use pos_test_support::PgCluster;
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::admin::{self, NewVenue};
+use crate::state::{AppState, Config};
+use crate::{db, http};
+
+const SERVICE_PASSWORD: &str = "service-test-password";
+
+#[derive(Debug)]
+pub struct TestCloud {
+    pub addr: SocketAddr,
+    /// The database owner's URL (for admin calls and direct SQL checks).
+    pub admin_url: String,
+    /// The URL the service itself uses (role `pos_service`).
+    pub service_url: String,
+    runtime: tokio::runtime::Runtime,
+}
+
+/// A tenant with one venue, as the admin commands create it.
+#[derive(Debug, Clone, Copy)]
+pub struct TestTenant {
+    pub tenant: Uuid,
+    pub venue: Uuid,
+}
+
+fn with_credentials(url: &str, user: &str, password: &str) -> String {
+    // postgres://postgres@host:port/db → postgres://user:password@host:port/db
+    let rest = url.split_once('@').map_or(url, |(_, r)| r);
+    format!("postgres://{user}:{password}@{rest}")
+}
+
+impl TestCloud {
+    /// Starts a service on a new database named `name` (unique per test).
+    pub fn start(name: &str) -> TestCloud {
+        TestCloud::start_with(name, Config::default())
+    }
+
+    pub fn start_with(name: &str, config: Config) -> TestCloud {
+        let admin_url = PgCluster::shared().create_database(name).expect("create the test database");
+        let service_url = with_credentials(&admin_url, "pos_service", SERVICE_PASSWORD);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let addr = runtime.block_on(async {
+            let mut client = db::connect(&admin_url).await.expect("connect as admin");
+            db::migrate(&mut client).await.expect("migrate");
+            admin::ensure_token_key(&client).await.expect("token key");
+            db::set_service_password(&client, SERVICE_PASSWORD).await.expect("service password");
+            let pool = db::pool(&service_url, 8).expect("pool");
+            let tokens = Arc::new(admin::load_token_key(&client).await.expect("load the token key"));
+            let state = AppState { pool, tokens, config: Arc::new(config) };
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let addr = listener.local_addr().expect("local address");
+            tokio::spawn(async move {
+                let app = http::router(state);
+                let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+            });
+            addr
+        });
+        TestCloud { addr, admin_url, service_url, runtime }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Runs a future on the service's runtime (for admin calls from synchronous tests).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    pub fn admin(&self) -> Client {
+        self.block_on(db::connect(&self.admin_url)).expect("connect as admin")
+    }
+
+    pub fn service_client(&self) -> Client {
+        self.block_on(db::connect(&self.service_url)).expect("connect as pos_service")
+    }
+
+    pub fn create_tenant(&self, name: &str) -> TestTenant {
+        let venue = NewVenue {
+            name: format!("{name} café"),
+            currency: "EUR".into(),
+            time_zone: "Europe/Berlin".into(),
+            day_cutoff_hour: 4,
+        };
+        let mut client = self.admin();
+        let (tenant, venue) = self.block_on(admin::create_tenant(&mut client, name, &venue)).expect("create tenant");
+        TestTenant { tenant, venue }
+    }
+
+    pub fn enrolment_code(&self, t: TestTenant) -> String {
+        let mut client = self.admin();
+        self.block_on(admin::enrolment_code(&mut client, t.tenant, t.venue, 24)).expect("enrolment code")
+    }
+
+    pub fn revoke(&self, t: TestTenant, device: Uuid) {
+        let mut client = self.admin();
+        self.block_on(admin::revoke_device(&mut client, t.tenant, device)).expect("revoke");
+    }
+
+    /// Runs `sql` as the admin inside `tenant`'s scope and returns the first column of each row
+    /// as text (for checks such as counts and sums).
+    pub fn query_text(&self, tenant: Uuid, sql: &str) -> Vec<String> {
+        let mut client = self.admin();
+        self.block_on(async {
+            let tx = db::tenant_tx(&mut client, tenant).await.expect("tenant transaction");
+            let rows = tx.query(&format!("SELECT ({sql})::text"), &[]).await.expect("query");
+            rows.iter().map(|r| r.get::<_, Option<String>>(0).unwrap_or_default()).collect()
+        })
+    }
+}
