@@ -52,7 +52,8 @@ pub async fn ingest(
         )
         .await?;
     }
-    let fault = verification.fault.map(|f| ChainFault { seq: f.seq, kind: f.kind.as_str().to_owned(), detail: f.detail });
+    let fault =
+        verification.fault.map(|f| ChainFault { seq: f.seq, kind: f.kind.as_str().to_owned(), detail: f.detail });
     if let Some(f) = &fault {
         let json = serde_json::to_value(f).unwrap_or_default();
         tx.execute("UPDATE devices SET audit_fault = $2 WHERE id = $1", &[&device.device, &json]).await?;

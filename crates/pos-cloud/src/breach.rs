@@ -83,9 +83,8 @@ pub async fn check(password: &str, api: Option<&str>) -> Verdict {
 /// Whether `password` is on the bundled list (case-insensitive, surrounding spaces ignored).
 pub fn in_bundled_list(password: &str) -> bool {
     static LIST: OnceLock<HashSet<String>> = OnceLock::new();
-    let list = LIST.get_or_init(|| {
-        BUNDLED_LIST.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_lowercase).collect()
-    });
+    let list = LIST
+        .get_or_init(|| BUNDLED_LIST.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_lowercase).collect());
     list.contains(&password.trim().to_lowercase())
 }
 
@@ -110,8 +109,7 @@ pub fn parse_range(body: &str, suffix: &str) -> Result<u64, FetchError> {
     for line in body.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (s, count) =
             line.split_once(':').ok_or_else(|| FetchError::Malformed("a line is not SUFFIX:COUNT".into()))?;
-        let count: u64 =
-            count.trim().parse().map_err(|_| FetchError::Malformed("a count is not a number".into()))?;
+        let count: u64 = count.trim().parse().map_err(|_| FetchError::Malformed("a count is not a number".into()))?;
         if s.len() != 35 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(FetchError::Malformed("a suffix is not 35 hex characters".into()));
         }
@@ -292,10 +290,7 @@ mod tests {
     #[test]
     fn endpoints() {
         let e = Endpoint::parse("https://api.example.org/v3/").unwrap();
-        assert_eq!(
-            e,
-            Endpoint { tls: true, host: "api.example.org".into(), port: 443, path: "/v3".into() }
-        );
+        assert_eq!(e, Endpoint { tls: true, host: "api.example.org".into(), port: 443, path: "/v3".into() });
         assert_eq!(e.host_header(), "api.example.org");
         let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!((e.port, e.path.as_str(), e.host_header().as_str()), (8080, "", "127.0.0.1:8080"));

@@ -8,10 +8,8 @@ use uuid::Uuid;
 use crate::error::ApiError;
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (1, include_str!("../migrations/0001_tenancy_sync.sql")),
-    (2, include_str!("../migrations/0002_owners.sql")),
-];
+const MIGRATIONS: &[(i32, &str)] =
+    &[(1, include_str!("../migrations/0001_tenancy_sync.sql")), (2, include_str!("../migrations/0002_owners.sql"))];
 
 /// A connection pool for `url` with at most `size` connections.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<Pool> {
@@ -43,8 +41,7 @@ pub async fn migrate(client: &mut Client) -> anyhow::Result<i32> {
     // One migrator at a time, whichever process runs it.
     let tx = client.transaction().await?;
     tx.batch_execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
-    let current: i32 =
-        tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
+    let current: i32 = tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
     tx.commit().await?;
     let mut version = current;
     for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {

@@ -39,7 +39,10 @@ async fn tenant_of_device(client: &tokio_postgres::Client, device: Uuid) -> ApiR
     Ok(client.query_one("SELECT device_tenant($1)", &[&device]).await?.get(0))
 }
 
-pub async fn enroll(State(state): State<AppState>, Json(req): Json<api::EnrollRequest>) -> ApiResult<Json<api::EnrollResponse>> {
+pub async fn enroll(
+    State(state): State<AppState>,
+    Json(req): Json<api::EnrollRequest>,
+) -> ApiResult<Json<api::EnrollResponse>> {
     let device = device_uuid(&req.device_id)?;
     let name: String = req.device_name.trim().chars().filter(|c| !c.is_control()).take(100).collect();
     if name.is_empty() {
@@ -72,7 +75,8 @@ pub async fn enroll(State(state): State<AppState>, Json(req): Json<api::EnrollRe
         &[&tenant, &device, &venue, &name, &&public_key[..], &&audit_key[..]],
     )
     .await?;
-    tx.execute("UPDATE enrolment_codes SET used_at = now(), used_by = $2 WHERE code_hash = $1", &[&hash, &device]).await?;
+    tx.execute("UPDATE enrolment_codes SET used_at = now(), used_by = $2 WHERE code_hash = $1", &[&hash, &device])
+        .await?;
     tx.commit().await?;
     Ok(Json(api::EnrollResponse {
         device_id: device.to_string(),
@@ -90,7 +94,8 @@ pub async fn challenge(
     let mut client = state.pool.get().await?;
     let tenant = tenant_of_device(&client, device).await?.ok_or_else(|| ApiError::unauthorized("unknown device"))?;
     let tx = db::tenant_tx(&mut client, tenant).await?;
-    let revoked: bool = tx.query_one("SELECT revoked_at IS NOT NULL FROM devices WHERE id = $1", &[&device]).await?.get(0);
+    let revoked: bool =
+        tx.query_one("SELECT revoked_at IS NOT NULL FROM devices WHERE id = $1", &[&device]).await?.get(0);
     if revoked {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "revoked", "this device has been revoked"));
     }
@@ -108,12 +113,14 @@ pub async fn challenge(
     Ok(Json(api::ChallengeResponse { challenge: hex::encode(challenge), expires_in_s: state.config.challenge_seconds }))
 }
 
-pub async fn token(State(state): State<AppState>, Json(req): Json<api::TokenRequest>) -> ApiResult<Json<api::TokenResponse>> {
+pub async fn token(
+    State(state): State<AppState>,
+    Json(req): Json<api::TokenRequest>,
+) -> ApiResult<Json<api::TokenResponse>> {
     let device = device_uuid(&req.device_id)?;
     let refused = || ApiError::unauthorized("the challenge is unknown, used or expired, or the signature is wrong");
     let challenge = hex::decode(&req.challenge).map_err(|_| refused())?;
-    let signature: [u8; 64] =
-        hex::decode(&req.signature).ok().and_then(|b| b.try_into().ok()).ok_or_else(refused)?;
+    let signature: [u8; 64] = hex::decode(&req.signature).ok().and_then(|b| b.try_into().ok()).ok_or_else(refused)?;
     let mut client = state.pool.get().await?;
     let tenant = tenant_of_device(&client, device).await?.ok_or_else(refused)?;
     let tx = db::tenant_tx(&mut client, tenant).await?;
@@ -124,7 +131,9 @@ pub async fn token(State(state): State<AppState>, Json(req): Json<api::TokenRequ
             &[&challenge, &device],
         )
         .await?;
-    let row = tx.query_one("SELECT public_key, venue_id, revoked_at IS NOT NULL FROM devices WHERE id = $1", &[&device]).await?;
+    let row = tx
+        .query_one("SELECT public_key, venue_id, revoked_at IS NOT NULL FROM devices WHERE id = $1", &[&device])
+        .await?;
     tx.commit().await?;
     if live.map(|r| r.get::<_, bool>(0)) != Some(true) {
         return Err(refused());

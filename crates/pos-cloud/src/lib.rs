@@ -14,6 +14,6 @@ pub mod pull;
 pub mod push;
 pub mod reports;
 pub mod state;
-pub mod token;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod token;

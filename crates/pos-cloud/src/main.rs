@@ -164,10 +164,16 @@ async fn main() -> anyhow::Result<()> {
                 }
                 AdminCommand::CreateOwner { tenant, email, role } => {
                     let password = stdin_line("password")?;
-                    let created =
-                        pos_cloud::owner::create_owner(&mut client, tenant, &email, &password, &role, &Config::default())
-                            .await
-                            .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    let created = pos_cloud::owner::create_owner(
+                        &mut client,
+                        tenant,
+                        &email,
+                        &password,
+                        &role,
+                        &Config::default(),
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                     serde_json::json!({
                         "owner": created.id,
                         "email": created.email,

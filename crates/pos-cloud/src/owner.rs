@@ -285,7 +285,9 @@ impl From<OwnerError> for ApiError {
             OwnerError::InvalidEmail | OwnerError::InvalidRole | OwnerError::WeakPassword(_) => {
                 ApiError::invalid(e.to_string())
             }
-            OwnerError::BreachedPassword => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "breached_password", e.to_string()),
+            OwnerError::BreachedPassword => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "breached_password", e.to_string())
+            }
             OwnerError::EmailTaken => ApiError::new(StatusCode::CONFLICT, "email_taken", e.to_string()),
             OwnerError::UnknownTenant => ApiError::not_found(e.to_string()),
             OwnerError::Database(_) | OwnerError::Internal(_) => {
@@ -625,8 +627,10 @@ impl FromRequestParts<AppState> for Owner {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Owner, ApiError> {
-        let ended = || ApiError::unauthorized("the session has ended (signed out, revoked or idle too long); sign in again");
-        let token = bearer(parts).ok_or_else(|| ApiError::unauthorized("sign in first: a session token is required"))?;
+        let ended =
+            || ApiError::unauthorized("the session has ended (signed out, revoked or idle too long); sign in again");
+        let token =
+            bearer(parts).ok_or_else(|| ApiError::unauthorized("sign in first: a session token is required"))?;
         if token.is_empty() || token.len() > 128 {
             return Err(ended());
         }

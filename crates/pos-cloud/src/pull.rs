@@ -28,7 +28,11 @@ fn venue_lock(venue: Uuid) -> i64 {
     i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) ^ 0x5043_4c44
 }
 
-pub async fn pull(State(state): State<AppState>, device: Device, Query(q): Query<PullQuery>) -> ApiResult<Json<PullResponse>> {
+pub async fn pull(
+    State(state): State<AppState>,
+    device: Device,
+    Query(q): Query<PullQuery>,
+) -> ApiResult<Json<PullResponse>> {
     if q.cursor < 0 {
         return Err(ApiError::invalid("cursor must not be negative"));
     }
@@ -85,14 +89,18 @@ pub async fn changes_since(tx: &Transaction<'_>, venue: Uuid, cursor: i64) -> Ap
         out.cursor = out.cursor.max(r.get(8));
     }
     for r in tx
-        .query("SELECT name, value, version FROM settings WHERE venue_id = $1 AND version > $2 ORDER BY version", &[&venue, &cursor])
+        .query(
+            "SELECT name, value, version FROM settings WHERE venue_id = $1 AND version > $2 ORDER BY version",
+            &[&venue, &cursor],
+        )
         .await?
     {
         out.settings.push(Setting { name: r.get(0), value: r.get(1) });
         out.cursor = out.cursor.max(r.get(2));
     }
     if cursor == 0 {
-        let name: Option<String> = tx.query_opt("SELECT name FROM venues WHERE id = $1", &[&venue]).await?.map(|r| r.get(0));
+        let name: Option<String> =
+            tx.query_opt("SELECT name FROM venues WHERE id = $1", &[&venue]).await?.map(|r| r.get(0));
         out.venue = name.map(|name| VenueSettings { name });
     }
     Ok(out)
@@ -103,7 +111,10 @@ pub async fn put_catalog(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, items:
     for item in items {
         let fields = [&item.sku, &item.product, &item.category, &item.price, &item.tax_class];
         if fields.iter().any(|f| f.trim().is_empty()) {
-            return Err(ApiError::invalid(format!("catalog item {:?}: sku, product, category, price and tax_class are required", item.sku)));
+            return Err(ApiError::invalid(format!(
+                "catalog item {:?}: sku, product, category, price and tax_class are required",
+                item.sku
+            )));
         }
         if fields.iter().any(|f| f.len() > 200) || item.variant.len() > 200 || item.barcodes.len() > 20 {
             return Err(ApiError::invalid(format!("catalog item {:?}: a field is too long", item.sku)));
@@ -123,7 +134,19 @@ pub async fn put_catalog(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, items:
     for i in items {
         tx.execute(
             &stmt,
-            &[&tenant, &venue, &i.sku.trim(), &i.product, &i.variant, &i.category, &i.price, &i.tax_class, &i.barcodes, &i.weighed, &i.active],
+            &[
+                &tenant,
+                &venue,
+                &i.sku.trim(),
+                &i.product,
+                &i.variant,
+                &i.category,
+                &i.price,
+                &i.tax_class,
+                &i.barcodes,
+                &i.weighed,
+                &i.active,
+            ],
         )
         .await?;
     }
@@ -131,7 +154,13 @@ pub async fn put_catalog(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, items:
 }
 
 /// Creates or replaces a named setting of `venue`.
-pub async fn put_setting(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, name: &str, value: &serde_json::Value) -> ApiResult<()> {
+pub async fn put_setting(
+    tx: &Transaction<'_>,
+    tenant: Uuid,
+    venue: Uuid,
+    name: &str,
+    value: &serde_json::Value,
+) -> ApiResult<()> {
     if !["override_policy", "lockout", "auto_lock"].contains(&name) {
         return Err(ApiError::invalid(format!("unknown setting {name:?}")));
     }

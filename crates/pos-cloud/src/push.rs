@@ -31,8 +31,9 @@ const MAX_LINES: usize = 2000;
 const MAX_TEXT: usize = 500;
 
 pub async fn push(State(state): State<AppState>, device: Device, body: Bytes) -> ApiResult<Json<PushResponse>> {
-    let req: PushRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("the body is not a push request: {e}")))?;
+    let req: PushRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed", format!("the body is not a push request: {e}"))
+    })?;
     if req.records.len() > api::MAX_PUSH_RECORDS || req.audit.len() > api::MAX_PUSH_AUDIT {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -105,7 +106,11 @@ pub async fn ingest(tx: &Transaction<'_>, device: Device, req: &PushRequest) -> 
                 false
             }
             Some(id) if *in_batch.entry(id).or_insert(v.op_id) != v.op_id => {
-                rejected.push((v.index, "invalid", "two operations in this batch record the same order or refund".into()));
+                rejected.push((
+                    v.index,
+                    "invalid",
+                    "two operations in this batch record the same order or refund".into(),
+                ));
                 false
             }
             _ => true,
@@ -135,7 +140,10 @@ pub async fn ingest(tx: &Transaction<'_>, device: Device, req: &PushRequest) -> 
     let mut stored: HashMap<Uuid, Vec<u8>> = HashMap::new();
     if !unclaimed.is_empty() {
         for row in tx
-            .query("SELECT op_id, payload_hash FROM sync_ops WHERE device_id = $1 AND op_id = ANY($2)", &[&device.device, &unclaimed])
+            .query(
+                "SELECT op_id, payload_hash FROM sync_ops WHERE device_id = $1 AND op_id = ANY($2)",
+                &[&device.device, &unclaimed],
+            )
             .await?
         {
             stored.insert(row.get(0), row.get(1));
@@ -164,9 +172,19 @@ pub async fn ingest(tx: &Transaction<'_>, device: Device, req: &PushRequest) -> 
             fresh.push(v);
         } else {
             match stored.get(&v.op_id) {
-                Some(h) if h.as_slice() == v.hash => results[v.index] = Some(result(RecordStatus::Duplicate, None, None)),
-                Some(_) => rejected.push((v.index, "hash_mismatch", "another payload was already stored under this operation id".into())),
-                None => rejected.push((v.index, "seq_conflict", "another operation was already stored under this sequence number".into())),
+                Some(h) if h.as_slice() == v.hash => {
+                    results[v.index] = Some(result(RecordStatus::Duplicate, None, None))
+                }
+                Some(_) => rejected.push((
+                    v.index,
+                    "hash_mismatch",
+                    "another payload was already stored under this operation id".into(),
+                )),
+                None => rejected.push((
+                    v.index,
+                    "seq_conflict",
+                    "another operation was already stored under this sequence number".into(),
+                )),
             }
         }
     }
@@ -179,7 +197,14 @@ pub async fn ingest(tx: &Transaction<'_>, device: Device, req: &PushRequest) -> 
         tx.execute(
             "INSERT INTO rejected_ops (tenant_id, device_id, op_id, seq, code, message) SELECT $1, $2, $3, $4, $5, $6 \
              WHERE NOT EXISTS (SELECT 1 FROM rejected_ops WHERE device_id = $2 AND op_id = $3 AND code = $5)",
-            &[&device.tenant, &device.device, &rec.op_id.chars().take(100).collect::<String>(), &rec.seq, code, message],
+            &[
+                &device.tenant,
+                &device.device,
+                &rec.op_id.chars().take(100).collect::<String>(),
+                &rec.seq,
+                code,
+                message,
+            ],
         )
         .await?;
         results[*index] = Some(RecordResult {
@@ -349,7 +374,16 @@ fn validate_sale(s: &SaleRecorded) -> Result<(), String> {
         if l.qty_milli <= 0 {
             return Err(format!("line {} has a quantity of {}", l.line_no, l.qty_milli));
         }
-        for v in [l.qty_milli, l.list_price, l.unit_price, l.extended, l.line_discount, l.order_discount, l.amount, l.product_id] {
+        for v in [
+            l.qty_milli,
+            l.list_price,
+            l.unit_price,
+            l.extended,
+            l.line_discount,
+            l.order_discount,
+            l.amount,
+            l.product_id,
+        ] {
             check_amount("a line figure", v)?;
         }
     }
@@ -373,7 +407,12 @@ fn validate_sale(s: &SaleRecorded) -> Result<(), String> {
             check_amount("a payment figure", v)?;
         }
         if let Some(c) = &p.card {
-            for (what, v) in [("last4", &c.last4), ("scheme", &c.scheme), ("auth_code", &c.auth_code), ("terminal_ref", &c.terminal_ref)] {
+            for (what, v) in [
+                ("last4", &c.last4),
+                ("scheme", &c.scheme),
+                ("auth_code", &c.auth_code),
+                ("terminal_ref", &c.terminal_ref),
+            ] {
                 check_text(what, v)?;
             }
             if c.last4.len() != 4 || !c.last4.bytes().all(|b| b.is_ascii_digit()) {
@@ -420,8 +459,12 @@ async fn apply(tx: &Transaction<'_>, device: Device, venue: Uuid, fresh: &[Valid
                 )
                 .await?;
             }
-            Operation::ShiftOpened(s) => shift_event(tx, device, venue, v.op_id, &s.shift_id, "opened", &s.at, s.float, &v.op).await?,
-            Operation::CashMoved(c) => shift_event(tx, device, venue, v.op_id, &c.shift_id, &c.kind, &c.at, c.amount, &v.op).await?,
+            Operation::ShiftOpened(s) => {
+                shift_event(tx, device, venue, v.op_id, &s.shift_id, "opened", &s.at, s.float, &v.op).await?
+            }
+            Operation::CashMoved(c) => {
+                shift_event(tx, device, venue, v.op_id, &c.shift_id, &c.kind, &c.at, c.amount, &v.op).await?
+            }
             Operation::ShiftClosed(c) => {
                 shift_event(tx, device, venue, v.op_id, &c.shift_id, "closed", &c.at, c.counted_cash, &v.op).await?
             }
@@ -487,10 +530,12 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
     .await?;
 
     let mut l_order = Vec::new();
-    let (mut l_no, mut l_sku, mut l_name, mut l_product, mut l_cat) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut l_no, mut l_sku, mut l_name, mut l_product, mut l_cat) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut l_qty, mut l_list, mut l_unit, mut l_ext, mut l_ld, mut l_od, mut l_amt) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut t_order, mut t_code, mut t_rate, mut t_base, mut t_tax) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut t_order, mut t_code, mut t_rate, mut t_base, mut t_tax) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut p_order, mut p_seq, mut p_kind, mut p_amt, mut p_tend, mut p_chg) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut p_last4, mut p_scheme, mut p_auth, mut p_ref) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
