@@ -335,14 +335,17 @@ CREATE TABLE service_keys (
 -- as: no BYPASSRLS, not an owner, no UPDATE or DELETE on the append-only tables. `pos_lookup`
 -- cannot log in; it owns the two pre-authentication lookups below and may read only the columns
 -- they need past row-level security, through its own SELECT-only policies.
+-- Another database of the same cluster may be creating them at the same moment: a duplicate is fine.
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pos_service') THEN
+    BEGIN
         CREATE ROLE pos_service NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'pos_lookup') THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
+    BEGIN
         CREATE ROLE pos_lookup NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-    END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    END;
 END
 $$;
 

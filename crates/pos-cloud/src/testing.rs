@@ -52,11 +52,17 @@ impl TestCloud {
             .enable_all()
             .build()
             .expect("a tokio runtime");
+        // Roles are shared by the cluster's databases: tests running side by side would update
+        // the same role row at once, which PostgreSQL refuses ("tuple concurrently updated").
+        static ROLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
         let addr = runtime.block_on(async {
             let mut client = db::connect(&admin_url).await.expect("connect as admin");
-            db::migrate(&mut client).await.expect("migrate");
+            {
+                let _one_at_a_time = ROLES.lock().unwrap_or_else(|e| e.into_inner());
+                db::migrate(&mut client).await.expect("migrate");
+                db::set_service_password(&client, SERVICE_PASSWORD).await.expect("service password");
+            }
             admin::ensure_token_key(&client).await.expect("token key");
-            db::set_service_password(&client, SERVICE_PASSWORD).await.expect("service password");
             let pool = db::pool(&service_url, 8).expect("pool");
             let tokens = Arc::new(admin::load_token_key(&client).await.expect("load the token key"));
             let state = AppState { pool, tokens, config: Arc::new(config) };
@@ -110,10 +116,11 @@ impl TestCloud {
         self.block_on(admin::revoke_device(&mut client, t.tenant, device)).expect("revoke");
     }
 
-    /// Runs `sql` as the admin inside `tenant`'s scope and returns the first column of each row
-    /// as text (for checks such as counts and sums).
+    /// Runs `sql` as the service role inside `tenant`'s scope and returns the first column of
+    /// each row as text (for checks such as counts and sums). Not as the admin: a superuser
+    /// bypasses row-level security, so its counts would include every tenant's rows.
     pub fn query_text(&self, tenant: Uuid, sql: &str) -> Vec<String> {
-        let mut client = self.admin();
+        let mut client = self.service_client();
         self.block_on(async {
             let tx = db::tenant_tx(&mut client, tenant).await.expect("tenant transaction");
             let rows = tx.query(&format!("SELECT ({sql})::text"), &[]).await.expect("query");

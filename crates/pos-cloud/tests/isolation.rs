@@ -1,0 +1,242 @@
+//! One tenant never sees or changes another's data: row-level security checked directly in SQL
+//! as the service's role, and every device endpoint asked for another tenant's ids.
+
+mod common;
+
+use common::*;
+use pos_cloud::testing::{TestCloud, TestTenant};
+use pos_sync_protocol::api::{CatalogItem, PullResponse, PushRequest, RecordStatus};
+use pos_sync_protocol::{Operation, OrderVoided, RefundLine, RefundPayout, RefundRecorded};
+
+/// Tables that hold tenant data: every table with a tenant_id column, and tenants itself.
+fn tenant_tables(cloud: &TestCloud) -> Vec<String> {
+    let admin = cloud.admin();
+    cloud.block_on(async {
+        admin
+            .query(
+                "SELECT c.table_name::text FROM information_schema.columns c \
+                 JOIN information_schema.tables t USING (table_schema, table_name) \
+                 WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' AND c.column_name = 'tenant_id' \
+                 UNION SELECT 'tenants' ORDER BY 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
+/// Two tenants with a device each, each with a sale, a refund, audit entries and a catalog.
+fn two_tenants(name: &str) -> (TestCloud, (TestTenant, Dev, String), (TestTenant, Dev, String)) {
+    let cloud = TestCloud::start(name);
+    let mut out = Vec::new();
+    for (i, tenant_name) in ["Alpha", "Beta"].into_iter().enumerate() {
+        let t = cloud.create_tenant(tenant_name);
+        let mut dev = enroll(&cloud, t, i as u8 + 1);
+        let s = sale(1, 1000 * (i as i64 + 1), true);
+        let order_id = s.order_id.clone();
+        let r = dev.next(&Operation::SaleRecorded(s));
+        let audit = dev.audit_entries(2);
+        let resp = dev.push_ok(&cloud, &PushRequest { records: vec![r], audit });
+        assert_eq!(resp.results[0].status, RecordStatus::Stored);
+        let mut admin = cloud.admin();
+        cloud.block_on(async {
+            let tx = pos_cloud::db::tenant_tx(&mut admin, t.tenant).await.unwrap();
+            let item = CatalogItem {
+                sku: format!("{tenant_name}-SKU"),
+                product: "Secret recipe".into(),
+                variant: String::new(),
+                category: "Cakes".into(),
+                price: "4.50".into(),
+                tax_class: "Standard".into(),
+                barcodes: vec![],
+                weighed: false,
+                active: true,
+            };
+            pos_cloud::pull::put_catalog(&tx, t.tenant, t.venue, &[item]).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        out.push((t, dev, order_id));
+    }
+    let b = out.pop().unwrap();
+    let a = out.pop().unwrap();
+    (cloud, a, b)
+}
+
+#[test]
+fn row_level_security_is_forced_on_every_tenant_table_and_the_service_role_cannot_bypass_it() {
+    let (cloud, (a, _, _), (b, _, b_order)) = two_tenants("iso_rls");
+    let tables = tenant_tables(&cloud);
+    assert!(tables.len() >= 20, "{tables:?}");
+    let admin = cloud.admin();
+    cloud.block_on(async {
+        for t in &tables {
+            let row = admin
+                .query_one(
+                    "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1 AND relkind = 'r'",
+                    &[t],
+                )
+                .await
+                .unwrap();
+            assert!(
+                row.get::<_, bool>(0) && row.get::<_, bool>(1),
+                "{t}: row-level security must be enabled and forced"
+            );
+        }
+        let role = admin
+            .query_one("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = 'pos_service'", &[])
+            .await
+            .unwrap();
+        assert!(!role.get::<_, bool>(0) && !role.get::<_, bool>(1) && !role.get::<_, bool>(2));
+        let owned: i64 = admin
+            .query_one("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'pos_service'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(owned, 0, "the service role owns no table");
+    });
+
+    // As the service role: without a tenant, nothing; with tenant A, only A.
+    let mut service = cloud.service_client();
+    cloud.block_on(async {
+        for t in &tables {
+            let n: i64 = service.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await.map_or(0, |r| r.get(0));
+            assert_eq!(n, 0, "{t} shows rows without a tenant");
+        }
+        let tx = pos_cloud::db::tenant_tx(&mut service, a.tenant).await.unwrap();
+        for t in ["orders", "order_lines", "payments", "devices", "audit_entries", "catalog_items", "sync_ops", "venues", "tenants"] {
+            let other = if t == "tenants" { "id" } else { "tenant_id" };
+            let n: i64 = tx.query_one(&format!("SELECT count(*) FROM {t} WHERE {other} <> $1"), &[&a.tenant]).await.unwrap().get(0);
+            assert_eq!(n, 0, "{t}: tenant A sees another tenant's rows");
+            let mine: i64 = tx.query_one(&format!("SELECT count(*) FROM {t}"), &[]).await.unwrap().get(0);
+            assert!(mine > 0, "{t}: tenant A sees its own rows");
+        }
+        let b_order: uuid::Uuid = b_order.parse().unwrap();
+        let n: i64 = tx.query_one("SELECT count(*) FROM orders WHERE order_id = $1", &[&b_order]).await.unwrap().get(0);
+        assert_eq!(n, 0);
+        let changed = tx.execute("UPDATE orders SET voided_at = now() WHERE order_id = $1", &[&b_order]).await.unwrap();
+        assert_eq!(changed, 0, "tenant A cannot void tenant B's order");
+        // Writing a row that names tenant B is refused by the policy's WITH CHECK.
+        tx.batch_execute("SAVEPOINT s").await.unwrap();
+        let err = tx
+            .execute(
+                "INSERT INTO catalog_items (tenant_id, venue_id, sku, product, category, price, tax_class) VALUES ($1, $2, 'X', 'X', 'X', '1.00', 'S')",
+                &[&b.tenant, &b.venue],
+            )
+            .await;
+        assert!(err.is_err(), "inserting a row for tenant B must fail");
+        tx.batch_execute("ROLLBACK TO SAVEPOINT s").await.unwrap();
+        // Nor can the scope be widened from inside: the setting is the only key.
+        tx.rollback().await.unwrap();
+        // A pooled connection carries no scope into the next transaction.
+        let n: i64 = service.query_one("SELECT count(*) FROM orders", &[]).await.unwrap().get(0);
+        assert_eq!(n, 0);
+    });
+    assert_eq!(count(&cloud, b, "SELECT count(*) FROM orders WHERE voided_at IS NOT NULL"), 0);
+}
+
+#[test]
+fn a_device_of_tenant_a_gets_nothing_of_tenant_b_and_changes_nothing_there() {
+    let (cloud, (a, mut dev_a, _), (b, dev_b, b_order)) = two_tenants("iso_devices");
+    let before_b = cloud.query_text(
+        b.tenant,
+        "SELECT string_agg(order_id::text || total || coalesce(voided_at::text, '-'), ',') FROM orders",
+    );
+
+    // Pull: only A's catalog.
+    let (status, body) = get(&format!("{}/v1/sync/pull?cursor=0", cloud.url()), Some(&dev_a.token));
+    assert_eq!(status, 200);
+    let pulled: PullResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(pulled.catalog.iter().map(|c| c.sku.as_str()).collect::<Vec<_>>(), ["Alpha-SKU"]);
+
+    // Push: a void and a refund naming B's order, and B's own operation replayed by A.
+    let void = dev_a.next(&Operation::OrderVoided(OrderVoided {
+        order_id: b_order.clone(),
+        receipt_no: Some(1),
+        was_paid: true,
+        shift_id: "shift-1".into(),
+        staff_id: 2,
+        at: "2026-11-21T12:00:00Z".into(),
+        reason: "test".into(),
+        total: 2000,
+        lines: vec![],
+    }));
+    let refund = dev_a.next(&Operation::RefundRecorded(RefundRecorded {
+        refund_id: uuid::Uuid::now_v7().to_string(),
+        receipt_no: 2,
+        order_id: b_order.clone(),
+        shift_id: "shift-1".into(),
+        business_day: "2026-11-21".into(),
+        staff_id: 2,
+        at: "2026-11-21T12:00:00Z".into(),
+        reason: "test".into(),
+        amount: 2000,
+        tax_total: 0,
+        rounding: 0,
+        total: 2000,
+        lines: vec![RefundLine { line_no: 1, qty_milli: 1000, amount: 2000, taxes: vec![] }],
+        taxes: vec![],
+        payouts: vec![RefundPayout { payment_seq: 1, kind: "card".into(), amount: 2000 }],
+    }));
+    dev_a.push_ok(&cloud, &PushRequest { records: vec![void, refund], audit: vec![] });
+    let after_b = cloud.query_text(
+        b.tenant,
+        "SELECT string_agg(order_id::text || total || coalesce(voided_at::text, '-'), ',') FROM orders",
+    );
+    assert_eq!(before_b, after_b, "tenant B's orders are untouched");
+    assert_eq!(count(&cloud, b, "SELECT count(*) FROM refunds"), 0);
+
+    // Audit entries pushed with A's token land in A's device chain only, whatever they claim.
+    let forged = {
+        let mut d = enroll(&cloud, b, 9);
+        d.id = dev_b.id;
+        d.audit_chain = dev_b.audit_chain.clone();
+        d.audit_entries(1)
+    };
+    let ack = dev_a.push_ok(&cloud, &PushRequest { records: vec![], audit: forged }).audit;
+    assert!(ack.fault.is_some(), "B's chain entries do not continue A's chain");
+    assert_eq!(count(&cloud, b, "SELECT count(*) FROM audit_entries"), 2);
+
+    // Tokens: B's device cannot be driven with A's key, and A's token names only A.
+    assert_eq!(token_signed_by(&cloud, dev_b.id, &dev_a.key).unwrap_err().0, 401);
+    assert_eq!(count(&cloud, a, "SELECT count(*) FROM orders"), 1);
+}
+
+/// The tenant and venue a request acts for come only from its token or session (security.md):
+/// no request type the service deserialises has a field that could name a tenant, and no
+/// handler takes one from the path.
+#[test]
+fn no_request_input_names_a_tenant() {
+    let sources = [
+        include_str!("../../pos-sync-protocol/src/api.rs"),
+        include_str!("../src/devices.rs"),
+        include_str!("../src/push.rs"),
+        include_str!("../src/pull.rs"),
+        include_str!("../src/owner.rs"),
+        include_str!("../src/reports.rs"),
+        include_str!("../src/http.rs"),
+    ];
+    for src in sources {
+        let mut in_request_type = false;
+        for line in src.lines() {
+            let l = line.trim();
+            if l.starts_with("#[derive") {
+                in_request_type = l.contains("Deserialize");
+            }
+            // What the service answers is not request input.
+            if l.starts_with("pub struct") && l.contains("Response") {
+                in_request_type = false;
+            }
+            if l.starts_with('}') {
+                in_request_type = false;
+            }
+            if in_request_type && l.starts_with("pub ") && l.contains(':') {
+                let field = l.trim_start_matches("pub ").split(':').next().unwrap().trim();
+                assert!(!field.contains("tenant"), "a request field names a tenant: {l}");
+            }
+            assert!(!(l.contains("Path<") && l.contains("tenant")), "a handler takes a tenant from its path: {l}");
+        }
+    }
+}
