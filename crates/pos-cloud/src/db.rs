@@ -38,11 +38,17 @@ pub async fn migrate(client: &mut Client) -> anyhow::Result<i32> {
             "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
         )
         .await?;
-    // One migrator at a time, whichever process runs it.
-    let tx = client.transaction().await?;
-    tx.batch_execute("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").await?;
-    let current: i32 = tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
-    tx.commit().await?;
+    // One migrator at a time per database, whichever process runs it: a session-level advisory
+    // lock, held across the migrations' own transactions.
+    const MIGRATION_LOCK: i64 = 0x504f_534d_4947;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await?;
+    let result = apply_pending(client).await;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await?;
+    result
+}
+
+async fn apply_pending(client: &mut Client) -> anyhow::Result<i32> {
+    let current: i32 = client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await?.get(0);
     let mut version = current;
     for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = client.transaction().await?;
