@@ -27,6 +27,7 @@ const PACKAGES: &[&str] = &[
     "libxdo-dev",
     "webkit2gtk-driver",
     "xvfb",
+    "postgresql",
     "xauth",
 ];
 

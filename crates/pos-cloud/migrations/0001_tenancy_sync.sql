@@ -25,6 +25,7 @@ CREATE TABLE venues (
     currency text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
     time_zone text NOT NULL,
     day_cutoff_hour int NOT NULL CHECK (day_cutoff_hour BETWEEN 0 AND 23),
+    prices_include_tax boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, id)
 );
@@ -137,6 +138,8 @@ CREATE TABLE order_lines (
     line_discount bigint NOT NULL,
     order_discount bigint NOT NULL,
     amount bigint NOT NULL,
+    -- The line's tax, all rates together (the item mix takes it out of tax-inclusive amounts).
+    tax bigint NOT NULL,
     PRIMARY KEY (tenant_id, order_id, line_no),
     FOREIGN KEY (tenant_id, order_id) REFERENCES orders (tenant_id, order_id)
 );
@@ -195,6 +198,7 @@ CREATE TABLE refund_lines (
     line_no int NOT NULL,
     qty_milli bigint NOT NULL,
     amount bigint NOT NULL,
+    tax bigint NOT NULL,
     PRIMARY KEY (tenant_id, refund_id, line_no),
     FOREIGN KEY (tenant_id, refund_id) REFERENCES refunds (tenant_id, refund_id)
 );

@@ -298,6 +298,12 @@ fn validate(rec: &api::PushRecord) -> Result<(Uuid, [u8; 32], Operation), String
             for l in &r.lines {
                 check_amount("qty_milli", l.qty_milli)?;
                 check_amount("amount", l.amount)?;
+                if l.taxes.len() > 50 {
+                    return Err("a refund line has more than 50 taxes".into());
+                }
+                for t in &l.taxes {
+                    check_amount("a line tax", t.tax)?;
+                }
             }
             for t in &r.taxes {
                 check_text("tax code", &t.code)?;
@@ -385,6 +391,12 @@ fn validate_sale(s: &SaleRecorded) -> Result<(), String> {
             l.product_id,
         ] {
             check_amount("a line figure", v)?;
+        }
+        if l.taxes.len() > 50 {
+            return Err(format!("line {} has more than 50 taxes", l.line_no));
+        }
+        for t in &l.taxes {
+            check_amount("a line tax", t.tax)?;
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -534,6 +546,7 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut l_qty, mut l_list, mut l_unit, mut l_ext, mut l_ld, mut l_od, mut l_amt) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut l_tax = Vec::new();
     let (mut t_order, mut t_code, mut t_rate, mut t_base, mut t_tax) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut p_order, mut p_seq, mut p_kind, mut p_amt, mut p_tend, mut p_chg) =
@@ -554,6 +567,7 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
             l_ld.push(l.line_discount);
             l_od.push(l.order_discount);
             l_amt.push(l.amount);
+            l_tax.push(l.taxes.iter().map(|t| t.tax).sum::<i64>());
         }
         for t in &s.taxes {
             t_order.push(*id);
@@ -577,10 +591,26 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
     }
     tx.execute(
         "INSERT INTO order_lines (tenant_id, order_id, line_no, sku_code, name, product_id, category, qty_milli, list_price, \
-             unit_price, extended, line_discount, order_discount, amount) \
+             unit_price, extended, line_discount, order_discount, amount, tax) \
          SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], \
-             $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[])",
-        &[&device.tenant, &l_order, &l_no, &l_sku, &l_name, &l_product, &l_cat, &l_qty, &l_list, &l_unit, &l_ext, &l_ld, &l_od, &l_amt],
+             $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])",
+        &[
+            &device.tenant,
+            &l_order,
+            &l_no,
+            &l_sku,
+            &l_name,
+            &l_product,
+            &l_cat,
+            &l_qty,
+            &l_list,
+            &l_unit,
+            &l_ext,
+            &l_ld,
+            &l_od,
+            &l_amt,
+            &l_tax,
+        ],
     )
     .await?;
     tx.execute(
@@ -634,10 +664,11 @@ async fn insert_refunds(
         let no: Vec<i32> = r.lines.iter().map(|l| l.line_no as i32).collect();
         let qty: Vec<i64> = r.lines.iter().map(|l| l.qty_milli).collect();
         let amt: Vec<i64> = r.lines.iter().map(|l| l.amount).collect();
+        let tax: Vec<i64> = r.lines.iter().map(|l| l.taxes.iter().map(|t| t.tax).sum::<i64>()).collect();
         tx.execute(
-            "INSERT INTO refund_lines (tenant_id, refund_id, line_no, qty_milli, amount) \
-             SELECT $1, $2, * FROM unnest($3::int[], $4::bigint[], $5::bigint[])",
-            &[&device.tenant, &id, &no, &qty, &amt],
+            "INSERT INTO refund_lines (tenant_id, refund_id, line_no, qty_milli, amount, tax) \
+             SELECT $1, $2, * FROM unnest($3::int[], $4::bigint[], $5::bigint[], $6::bigint[])",
+            &[&device.tenant, &id, &no, &qty, &amt, &tax],
         )
         .await?;
         let code: Vec<&str> = r.taxes.iter().map(|t| t.code.as_str()).collect();
