@@ -333,7 +333,7 @@ fn run_counting_tests(cmd: &mut Command) -> Result<()> {
 
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     apt_install(PACKAGES)?;
-    let core: Vec<&String> = args.iter().filter(|a| *a != "app").collect();
+    let core: Vec<&String> = args.iter().filter(|a| *a != "app" && *a != "cloud").collect();
     if args.is_empty() || !core.is_empty() {
         let mut c = Command::new("cargo");
         c.args([
@@ -350,6 +350,20 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
         ]);
         c.args(core);
         run(&mut c)?;
+    }
+    if args.is_empty() || args.iter().any(|a| a == "cloud") {
+        // The service on a throw-away PostgreSQL cluster (pos-test-support starts one).
+        run(Command::new("cargo").args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "pos-cloud",
+            "--features",
+            "test-support",
+            "--bin",
+            "cloud-bench",
+        ]))?;
     }
     if args.is_empty() || args.iter().any(|a| a == "app") {
         bench_app(root)?;

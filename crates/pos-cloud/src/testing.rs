@@ -128,3 +128,61 @@ impl TestCloud {
         })
     }
 }
+
+/// A register as the service sees it: enrolled with a code, holding a token signed for with its
+/// device key. For benchmarks and other crates' tests that need a device without a register.
+#[derive(Debug)]
+pub struct TestDevice {
+    pub id: Uuid,
+    pub token: String,
+    base: String,
+}
+
+impl TestCloud {
+    pub fn enroll_device(&self, t: TestTenant, seed: [u8; 32]) -> TestDevice {
+        use ed25519_dalek::Signer;
+        use pos_sync_protocol::api;
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let id = Uuid::now_v7();
+        let agent = ureq::agent();
+        let base = self.url();
+        let enrolled: api::EnrollResponse = agent
+            .post(&format!("{base}/v1/devices/enroll"))
+            .send_json(api::EnrollRequest {
+                code: self.enrolment_code(t),
+                device_id: id.to_string(),
+                device_name: "Bench till".into(),
+                device_public_key: hex::encode(key.verifying_key().to_bytes()),
+                audit_public_key: hex::encode(key.verifying_key().to_bytes()),
+            })
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("enrol");
+        let challenge: api::ChallengeResponse = agent
+            .post(&format!("{base}/v1/devices/challenge"))
+            .send_json(api::ChallengeRequest { device_id: enrolled.device_id.clone() })
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("challenge");
+        let signature = key.sign(&api::token_message(&enrolled.device_id, &challenge.challenge));
+        let token: api::TokenResponse = agent
+            .post(&format!("{base}/v1/devices/token"))
+            .send_json(api::TokenRequest {
+                device_id: enrolled.device_id,
+                challenge: challenge.challenge,
+                signature: hex::encode(signature.to_bytes()),
+            })
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("token");
+        TestDevice { id, token: token.access_token, base }
+    }
+}
+
+impl TestDevice {
+    pub fn push(&self, req: &pos_sync_protocol::api::PushRequest) -> pos_sync_protocol::api::PushResponse {
+        ureq::agent()
+            .post(&format!("{}/v1/sync/push", self.base))
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .send_json(req)
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("push")
+    }
+}
