@@ -224,6 +224,17 @@ CREATE TABLE refund_payouts (
     FOREIGN KEY (tenant_id, refund_id) REFERENCES refunds (tenant_id, refund_id)
 );
 
+-- Orders voided before payment (they never became sales); counted as voids in reports.
+CREATE TABLE unpaid_voids (
+    tenant_id uuid NOT NULL REFERENCES tenants (id),
+    venue_id uuid NOT NULL,
+    order_id uuid NOT NULL,
+    business_day date NOT NULL,
+    at timestamptz NOT NULL,
+    total bigint NOT NULL,
+    PRIMARY KEY (tenant_id, order_id)
+);
+
 -- Shift events (opened, cash moved, closed) as they arrived, for cash reconciliation.
 CREATE TABLE shift_events (
     tenant_id uuid NOT NULL REFERENCES tenants (id),
@@ -315,7 +326,7 @@ DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['tenants', 'venues', 'devices', 'enrolment_codes', 'device_challenges',
         'sync_ops', 'rejected_ops', 'orders', 'order_lines', 'order_taxes', 'payments', 'refunds',
-        'refund_lines', 'refund_taxes', 'refund_payouts', 'shift_events', 'audit_entries',
+        'refund_lines', 'refund_taxes', 'refund_payouts', 'unpaid_voids', 'shift_events', 'audit_entries',
         'catalog_items', 'staff', 'settings']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
@@ -358,7 +369,7 @@ GRANT SELECT ON tenants, venues TO pos_service;
 GRANT SELECT, INSERT, UPDATE ON devices, enrolment_codes, catalog_items, staff, settings TO pos_service;
 GRANT SELECT, INSERT, DELETE ON device_challenges TO pos_service;
 GRANT SELECT, INSERT ON sync_ops, rejected_ops, orders, order_lines, order_taxes, payments, refunds,
-    refund_lines, refund_taxes, refund_payouts, shift_events, audit_entries TO pos_service;
+    refund_lines, refund_taxes, refund_payouts, unpaid_voids, shift_events, audit_entries TO pos_service;
 GRANT UPDATE (voided_at) ON orders TO pos_service;
 GRANT SELECT ON service_keys TO pos_service;
 GRANT USAGE ON SEQUENCE catalog_version TO pos_service;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::token::DeviceClaims;
-use crate::{devices, owner, pull, push, reports};
+use crate::{devices, manage, owner, pull, push, reports};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -24,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sync/pull", get(pull::pull))
         .merge(owner::routes())
         .merge(reports::routes())
+        .merge(manage::routes())
         .layer(DefaultBodyLimit::max(pos_sync_protocol::api::MAX_PUSH_BYTES))
         .with_state(state)
 }

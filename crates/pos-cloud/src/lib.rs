@@ -9,6 +9,7 @@ pub mod db;
 pub mod devices;
 pub mod error;
 pub mod http;
+pub mod manage;
 pub mod owner;
 pub mod pull;
 pub mod push;

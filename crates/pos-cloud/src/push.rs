@@ -471,6 +471,21 @@ async fn apply(tx: &Transaction<'_>, device: Device, venue: Uuid, fresh: &[Valid
                 )
                 .await?;
             }
+            Operation::OrderVoided(o) => {
+                let (zone, cutoff): (String, i32) = tx
+                    .query_one("SELECT time_zone, day_cutoff_hour FROM venues WHERE id = $1", &[&venue])
+                    .await
+                    .map(|r| (r.get(0), r.get(1)))?;
+                let rule = pos_core::business_day::BusinessDayRule::new(&zone, i64::from(cutoff))
+                    .map_err(|_| ApiError::internal())?;
+                let at: jiff::Timestamp = o.at.parse().map_err(|_| ApiError::internal())?;
+                tx.execute(
+                    "INSERT INTO unpaid_voids (tenant_id, venue_id, order_id, business_day, at, total) \
+                     VALUES ($1, $2, $3, $4::text::date, $5::text::timestamptz, $6) ON CONFLICT DO NOTHING",
+                    &[&device.tenant, &venue, &uuid_of(&o.order_id), &rule.day_of(at).to_string(), &o.at, &o.total],
+                )
+                .await?;
+            }
             Operation::ShiftOpened(s) => {
                 shift_event(tx, device, venue, v.op_id, &s.shift_id, "opened", &s.at, s.float, &v.op).await?
             }
