@@ -240,3 +240,71 @@ fn no_request_input_names_a_tenant() {
         }
     }
 }
+
+/// Every owner endpoint, with tenant A's session and tenant B's ids: nothing of B comes back and
+/// nothing of B changes.
+#[test]
+fn an_owner_of_tenant_a_gets_nothing_of_tenant_b_and_changes_nothing_there() {
+    let (cloud, (a, _, _), (b, dev_b, _)) = two_tenants("iso_owners");
+    let session_a = owner_session(&cloud, a, "owner@alpha.example");
+    let session_b = owner_session(&cloud, b, "owner@beta.example");
+    let url = |p: &str| format!("{}{p}", cloud.url());
+    let b_state = || {
+        (
+            cloud.query_text(b.tenant, "SELECT string_agg(sku || price, ',') FROM catalog_items"),
+            cloud.query_text(b.tenant, "SELECT count(*) FROM staff"),
+            cloud.query_text(b.tenant, "SELECT count(*) FROM settings"),
+            cloud.query_text(b.tenant, "SELECT count(*) FROM owner_sessions WHERE revoked_at IS NULL"),
+        )
+    };
+    let before = b_state();
+
+    // Reports: B's venue does not exist for A; A's own venue does.
+    for report in ["daily", "item-mix", "tax", "payments"] {
+        let (status, body) =
+            get(&url(&format!("/v1/reports/{report}?from=2026-11-21&venue={}", b.venue)), Some(&session_a));
+        assert_eq!(status, 404, "{report}: {body}");
+        let (status, body) =
+            get(&url(&format!("/v1/reports/{report}?from=2026-11-21&venue={}", a.venue)), Some(&session_a));
+        assert_eq!(status, 200, "{report}: {body}");
+    }
+    // Across venues: A's sale only (1000), never B's (2000).
+    let (_, daily) = get(&url("/v1/reports/daily?from=2026-11-21"), Some(&session_a));
+    assert_eq!(daily["summary"]["order_count"], 1, "{daily}");
+    assert_eq!(daily["summary"]["gross"], "10.00", "{daily}");
+
+    // Writes aimed at B's venue.
+    let item = serde_json::json!([{ "sku": "Beta-SKU", "product": "Stolen", "variant": "", "category": "X",
+        "price": "0.01", "tax_class": "Standard", "barcodes": [], "weighed": false, "active": true }]);
+    assert_eq!(put(&url(&format!("/v1/venues/{}/catalog", b.venue)), &session_a, &item).0, 404);
+    let staff = serde_json::json!([{ "id": uuid::Uuid::now_v7().to_string(), "name": "Mallory", "role": "owner",
+        "permissions": u32::MAX, "max_discount_bp": 10000, "totp_required": false, "active": true }]);
+    assert_eq!(put(&url(&format!("/v1/venues/{}/staff", b.venue)), &session_a, &staff).0, 404);
+    assert_eq!(
+        put(&url(&format!("/v1/venues/{}/settings/lockout", b.venue)), &session_a, &serde_json::json!({})).0,
+        404
+    );
+
+    // Lists: only A's devices and refused records.
+    let (_, devices) = get(&url("/v1/devices"), Some(&session_a));
+    assert!(!devices.to_string().contains(&dev_b.id.to_string()), "{devices}");
+    assert_eq!(devices.as_array().unwrap().len(), 1);
+    let (status, _) = get(&url("/v1/rejected"), Some(&session_a));
+    assert_eq!(status, 200);
+
+    // Sessions: B's session ids cannot be listed or revoked by A.
+    let (_, sessions_b) = get(&url("/v1/owner/sessions"), Some(&session_b));
+    let b_session_id = sessions_b["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let (_, sessions_a) = get(&url("/v1/owner/sessions"), Some(&session_a));
+    assert!(!sessions_a.to_string().contains(&b_session_id));
+    let (status, _) =
+        post(&url("/v1/owner/sessions/revoke"), Some(&session_a), &serde_json::json!({ "session_id": b_session_id }));
+    assert_eq!(status, 404);
+
+    // A device token is not an owner session, and an owner session is not a device token.
+    assert_eq!(get(&url("/v1/devices"), Some(&dev_b.token)).0, 401);
+    assert_eq!(get(&url("/v1/sync/pull?cursor=0"), Some(&session_a)).0, 401);
+
+    assert_eq!(before, b_state(), "nothing of tenant B changed");
+    assert_eq!(get(&url("/v1/devices"), Some(&session_b)).0, 200, "B's own session still works");
+}

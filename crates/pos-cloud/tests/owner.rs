@@ -395,6 +395,17 @@ async fn an_unreachable_range_api_falls_back_to_the_bundled_list() {
     for pw in ["123456789012", "iloveyou1234", "qwertyuiop12", "password"] {
         assert!(breach::in_bundled_list(pw), "{pw}");
     }
+    // A server that does not speak TLS behind an https:// URL: the handshake fails.
+    let plain = fake_range(vec![]).await;
+    let https = plain.base.replace("http://", "https://");
+    assert_eq!(
+        breach::check("Password1234", Some(&https)).await,
+        breach::Verdict { breached: true, source: breach::Source::BundledList }
+    );
+    assert_eq!(
+        breach::check(STRONG, Some(&https)).await,
+        breach::Verdict { breached: false, source: breach::Source::BundledList }
+    );
     let mut env = env("fallback", config(Some(format!("http://127.0.0.1:{closed}")))).await;
     for pw in ["Password1234", "Iloveyou1234!", "Qwertyuiop12"] {
         let e = env.create(env.tenant_a, "eve@example.org", pw, "manager").await.unwrap_err();
@@ -447,6 +458,36 @@ async fn an_owner_signs_in_with_totp_and_a_code_is_never_accepted_twice() {
     let last: i64 =
         env.admin.query_one("SELECT totp_last_step FROM owners WHERE id = $1", &[&ann.id]).await.unwrap().get(0);
     assert!(last >= pos_cloud::http::now_unix() / 30, "the last accepted step is remembered");
+}
+
+#[tokio::test]
+async fn a_manager_signs_in_without_totp_until_enrolled() {
+    let mut env = env("manager_totp", config(None)).await;
+    env.create(env.tenant_a, "kim@example.org", STRONG, "manager").await.unwrap();
+    let token = env.session("kim@example.org", STRONG, None, "203.0.113.15").await;
+    let (_, body) = env.sessions(&token).await;
+    assert_eq!(body["sessions"][0]["mfa"], json!(false));
+
+    // Enrolled by the admin: from now on a code is required.
+    assert!(matches!(
+        owner::enable_totp(&mut env.admin, env.tenant_b, "kim@example.org").await,
+        Err(OwnerError::UnknownAccount)
+    ));
+    let uri = owner::enable_totp(&mut env.admin, env.tenant_a, "KIM@example.org").await.unwrap();
+    let kim = CreatedOwner {
+        id: Uuid::nil(),
+        email: "kim@example.org".into(),
+        role: owner::Role::Manager,
+        totp_uri: Some(uri),
+    };
+    let secret = totp_secret(&kim);
+    let (status, body) = env.login("kim@example.org", STRONG, None, "203.0.113.15").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("totp_required")));
+    let token = env.session("kim@example.org", STRONG, Some(&code_at(&secret, 0)), "203.0.113.15").await;
+    let (_, body) = env.sessions(&token).await;
+    let mfa: Vec<bool> = body["sessions"].as_array().unwrap().iter().map(|s| s["mfa"].as_bool().unwrap()).collect();
+    assert_eq!(mfa.len(), 2);
+    assert!(mfa.contains(&true) && mfa.contains(&false));
 }
 
 #[tokio::test]
@@ -505,6 +546,25 @@ async fn the_per_address_limit_is_independent_of_accounts() {
     let failures: i32 =
         env.admin.query_one("SELECT failures FROM login_attempts_ip WHERE ip = $1", &[&attacker]).await.unwrap().get(0);
     assert_eq!(failures, owner::IP_MAX_FAILURES);
+    // Concurrent attempts cannot slip past the limit together.
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..30 {
+        let app = env.app.clone();
+        set.spawn(async move {
+            let body = json!({ "email": format!("rush{i}@example.org"), "password": STRONG });
+            let mut req = Request::post("/v1/owner/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            req.extensions_mut().insert(ConnectInfo(SocketAddr::new("203.0.113.32".parse().unwrap(), 40_000)));
+            app.oneshot(req).await.unwrap().status()
+        });
+    }
+    let statuses = set.join_all().await;
+    let refused = statuses.iter().filter(|&&s| s == StatusCode::UNAUTHORIZED).count();
+    let limited = statuses.iter().filter(|&&s| s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((refused, limited), (20, 10), "{statuses:?}");
+
     // When the window has passed, the address may try again.
     env.admin.execute("UPDATE login_attempts_ip SET window_start = now() - interval '16 minutes'", &[]).await.unwrap();
     env.session("ida@example.org", STRONG, None, attacker).await;
