@@ -69,7 +69,8 @@ pub async fn enrolment_code(client: &mut Client, tenant: Uuid, venue: Uuid, hour
     let n = tx
         .execute(
             "INSERT INTO enrolment_codes (tenant_id, code_hash, venue_id, expires_at) \
-             SELECT $1, $2, $3, now() + $4::int * interval '1 hour' WHERE EXISTS (SELECT 1 FROM venues WHERE id = $3)",
+             SELECT $1, $2, $3, now() + $4::int * interval '1 hour' \
+             WHERE EXISTS (SELECT 1 FROM venues WHERE tenant_id = $1 AND id = $3)",
             &[&tenant, &crate::devices::code_hash(&code), &venue, &hours],
         )
         .await?;
@@ -81,9 +82,16 @@ pub async fn enrolment_code(client: &mut Client, tenant: Uuid, venue: Uuid, hour
 /// Revokes a device: its next token request is refused; a token it holds expires within 15 minutes.
 pub async fn revoke_device(client: &mut Client, tenant: Uuid, device: Uuid) -> anyhow::Result<()> {
     let tx = db::tenant_tx(client, tenant).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let n = tx.execute("UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", &[&device]).await?;
+    // The tenant is named as well as set: an admin connecting as a superuser bypasses row-level
+    // security, and must not revoke another tenant's device by a mistyped argument.
+    let n = tx
+        .execute(
+            "UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE tenant_id = $2 AND id = $1",
+            &[&device, &tenant],
+        )
+        .await?;
     anyhow::ensure!(n == 1, "tenant {tenant} has no device {device}");
-    tx.execute("DELETE FROM device_challenges WHERE device_id = $1", &[&device]).await?;
+    tx.execute("DELETE FROM device_challenges WHERE tenant_id = $2 AND device_id = $1", &[&device, &tenant]).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -64,8 +64,20 @@ async fn apply_pending(client: &mut Client) -> anyhow::Result<i32> {
 pub async fn set_service_password(client: &Client, password: &str) -> anyhow::Result<()> {
     // Role passwords cannot be bound as parameters; quote it as a literal.
     let literal = format!("'{}'", password.replace('\'', "''"));
-    client.batch_execute(&format!("ALTER ROLE pos_service LOGIN PASSWORD {literal}")).await?;
-    Ok(())
+    let sql = format!("ALTER ROLE pos_service LOGIN PASSWORD {literal}");
+    // Roles belong to the whole cluster: another database's migrator may be updating the same
+    // role at this moment, which PostgreSQL answers with "tuple concurrently updated". Retry.
+    let mut attempt = 0;
+    loop {
+        match client.batch_execute(&sql).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 10 && e.as_db_error().is_some_and(|d| d.message().contains("concurrently")) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+            }
+            Err(e) => return Err(anyhow::anyhow!("setting the service password: {}", describe(&e))),
+        }
+    }
 }
 
 /// Starts a transaction scoped to `tenant`: every statement in it sees and writes only that

@@ -273,6 +273,8 @@ pub enum OwnerError {
     EmailTaken,
     #[error("no such tenant")]
     UnknownTenant,
+    #[error("no such account in this tenant")]
+    UnknownAccount,
     #[error("database: {0}")]
     Database(String),
     #[error("{0}")]
@@ -289,7 +291,7 @@ impl From<OwnerError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "breached_password", e.to_string())
             }
             OwnerError::EmailTaken => ApiError::new(StatusCode::CONFLICT, "email_taken", e.to_string()),
-            OwnerError::UnknownTenant => ApiError::not_found(e.to_string()),
+            OwnerError::UnknownTenant | OwnerError::UnknownAccount => ApiError::not_found(e.to_string()),
             OwnerError::Database(_) | OwnerError::Internal(_) => {
                 eprintln!("owner: {e}");
                 ApiError::internal()
@@ -339,11 +341,7 @@ pub async fn create_owner(
         .await
         .map_err(|e| OwnerError::Internal(e.to_string()))??;
     let secret = match role {
-        Role::Owner => {
-            let mut secret = vec![0u8; TOTP_SECRET_BYTES];
-            getrandom::fill(&mut secret).map_err(|e| OwnerError::Internal(format!("random secret: {e}")))?;
-            Some(secret)
-        }
+        Role::Owner => Some(new_totp_secret()?),
         Role::Manager => None,
     };
     let id = Uuid::new_v4();
@@ -361,6 +359,35 @@ pub async fn create_owner(
     tx.commit().await.map_err(|e| OwnerError::Database(db::describe(&e)))?;
     let totp_uri = secret.map(|s| otpauth_uri(&s, &email));
     Ok(CreatedOwner { id, email, role, totp_uri })
+}
+
+fn new_totp_secret() -> Result<Vec<u8>, OwnerError> {
+    let mut secret = vec![0u8; TOTP_SECRET_BYTES];
+    getrandom::fill(&mut secret).map_err(|e| OwnerError::Internal(format!("random secret: {e}")))?;
+    Ok(secret)
+}
+
+/// Gives the account `email` of `tenant` a fresh TOTP secret and returns its provisioning URI:
+/// enrols a manager (who then needs a code to sign in), or replaces an owner's lost
+/// authenticator. The previous secret stops working at once. Run as the database owner.
+pub async fn enable_totp(client: &mut Client, tenant: Uuid, email: &str) -> Result<String, OwnerError> {
+    let email = normalise_email(email).ok_or(OwnerError::InvalidEmail)?;
+    let secret = new_totp_secret()?;
+    let tx = db::tenant_tx(client, tenant).await.map_err(|e| OwnerError::Database(e.message))?;
+    let n = tx
+        // The tenant is named as well as set: an admin connection may be a superuser, which
+        // row-level security does not restrict.
+        .execute(
+            "UPDATE owners SET totp_secret = $2, totp_last_step = NULL WHERE email = $1 AND tenant_id = $3",
+            &[&email, &secret, &tenant],
+        )
+        .await
+        .map_err(|e| OwnerError::Database(db::describe(&e)))?;
+    if n == 0 {
+        return Err(OwnerError::UnknownAccount);
+    }
+    tx.commit().await.map_err(|e| OwnerError::Database(db::describe(&e)))?;
+    Ok(otpauth_uri(&secret, &email))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,34 +446,38 @@ pub fn ip_key(ip: IpAddr) -> String {
     }
 }
 
-async fn ip_blocked(client: &Client, ip: &str) -> ApiResult<bool> {
-    let row = client
-        .query_opt(
-            "SELECT failures >= $2 FROM login_attempts_ip \
-             WHERE ip = $1 AND window_start > now() - $3::bigint * interval '1 second'",
-            &[&ip, &IP_MAX_FAILURES, &IP_WINDOW_SECONDS],
-        )
-        .await?;
-    Ok(row.is_some_and(|r| r.get(0)))
-}
-
-async fn record_ip_failure(client: &Client, ip: &str) -> ApiResult<()> {
-    client
-        .execute(
+/// Counts an attempt from `ip` before it is made, so that concurrent attempts cannot slip past
+/// the limit together; `false` when the address is over its limit for the current window (that
+/// attempt is then not counted). A failure keeps its count; [`release_ip_attempt`] gives back the
+/// count of an attempt that did not fail.
+async fn reserve_ip_attempt(client: &Client, ip: &str) -> ApiResult<bool> {
+    let failures: i32 = client
+        .query_one(
             "INSERT INTO login_attempts_ip AS a (ip, window_start, failures) VALUES ($1, now(), 1) \
              ON CONFLICT (ip) DO UPDATE SET \
                failures = CASE WHEN a.window_start <= now() - $2::bigint * interval '1 second' \
                                THEN 1 ELSE a.failures + 1 END, \
                window_start = CASE WHEN a.window_start <= now() - $2::bigint * interval '1 second' \
-                                   THEN now() ELSE a.window_start END",
+                                   THEN now() ELSE a.window_start END \
+             RETURNING failures",
             &[&ip, &IP_WINDOW_SECONDS],
         )
-        .await?;
+        .await?
+        .get(0);
     // Now and then, forget windows that ended long ago.
     let mut dice = [0u8; 1];
     if getrandom::fill(&mut dice).is_ok() && dice[0] == 0 {
         client.execute("DELETE FROM login_attempts_ip WHERE window_start < now() - interval '1 day'", &[]).await?;
     }
+    if failures > IP_MAX_FAILURES {
+        release_ip_attempt(client, ip).await?;
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+async fn release_ip_attempt(client: &Client, ip: &str) -> ApiResult<()> {
+    client.execute("UPDATE login_attempts_ip SET failures = greatest(failures - 1, 0) WHERE ip = $1", &[&ip]).await?;
     Ok(())
 }
 
@@ -465,8 +496,8 @@ pub async fn login(
 ) -> ApiResult<Json<LoginResponse>> {
     let ip = ip_key(peer.ip());
     let mut client = state.pool.get().await?;
-    if ip_blocked(&client, &ip).await? {
-        return Err(ApiError::too_many("too many failed sign-ins from this address; try again in 15 minutes"));
+    if !reserve_ip_attempt(&client, &ip).await? {
+        return Err(ApiError::too_many("too many failed sign-ins from this address; try again later"));
     }
     let tenant: Option<Uuid> = match normalise_email(&req.email) {
         Some(email) if req.password.len() <= PASSWORD_MAX_BYTES => {
@@ -481,6 +512,9 @@ pub async fn login(
             Attempt::Failed
         }
     };
+    if !matches!(attempt, Attempt::Failed) {
+        release_ip_attempt(&client, &ip).await?;
+    }
     match attempt {
         Attempt::SignedIn(session_token) => {
             Ok(Json(LoginResponse { session_token, expires_idle_s: state.config.session_idle_seconds }))
@@ -490,10 +524,7 @@ pub async fn login(
             "totp_required",
             "this account needs the 6-digit code from its authenticator app",
         )),
-        Attempt::Failed => {
-            record_ip_failure(&client, &ip).await?;
-            Err(bad_credentials())
-        }
+        Attempt::Failed => Err(bad_credentials()),
     }
 }
 

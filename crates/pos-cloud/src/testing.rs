@@ -55,13 +55,16 @@ impl TestCloud {
         // Roles are shared by the cluster's databases: tests running side by side would update
         // the same role row at once, which PostgreSQL refuses ("tuple concurrently updated").
         static ROLES: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let addr = runtime.block_on(async {
-            let mut client = db::connect(&admin_url).await.expect("connect as admin");
-            {
-                let _one_at_a_time = ROLES.lock().unwrap_or_else(|e| e.into_inner());
+        {
+            let _one_at_a_time = ROLES.lock().unwrap_or_else(|e| e.into_inner());
+            runtime.block_on(async {
+                let mut client = db::connect(&admin_url).await.expect("connect as admin");
                 db::migrate(&mut client).await.expect("migrate");
                 db::set_service_password(&client, SERVICE_PASSWORD).await.expect("service password");
-            }
+            });
+        }
+        let addr = runtime.block_on(async {
+            let client = db::connect(&admin_url).await.expect("connect as admin");
             admin::ensure_token_key(&client).await.expect("token key");
             let pool = db::pool(&service_url, 8).expect("pool");
             let tokens = Arc::new(admin::load_token_key(&client).await.expect("load the token key"));

@@ -67,8 +67,7 @@ fn tokens_expired_forged_edited_or_revoked_are_refused() {
     assert_eq!(get(&format!("{}/v1/sync/pull", cloud.url()), None).0, 401);
 
     // Forged: right claims, wrong key.
-    let claims =
-        DeviceClaims { tid: t.tenant, vid: t.venue, did: dev.id, exp: jiff::Timestamp::now().as_second() + 600 };
+    let claims = DeviceClaims { tid: t.tenant, vid: t.venue, did: dev.id, exp: pos_cloud::http::now_unix() + 600 };
     assert_eq!(pull(&TokenKey::new([7; 32]).issue(&claims)), 401);
 
     // Expired: the service's own key, an expiry in the past.
@@ -78,7 +77,7 @@ fn tokens_expired_forged_edited_or_revoked_are_refused() {
     });
     let real = TokenKey::new(key.try_into().unwrap());
     assert_eq!(pull(&real.issue(&claims)), 200, "the test's claims are right");
-    assert_eq!(pull(&real.issue(&DeviceClaims { exp: jiff::Timestamp::now().as_second() - 1, ..claims.clone() })), 401);
+    assert_eq!(pull(&real.issue(&DeviceClaims { exp: pos_cloud::http::now_unix() - 1, ..claims.clone() })), 401);
 
     // Revoked: the current token runs out, and no new one is issued.
     cloud.revoke(t, dev.id);
