@@ -60,6 +60,13 @@ pub enum ErrorCode {
     /// The terminal declined, the customer cancelled, or the terminal could not be reached before
     /// anything was asked. Nothing was charged.
     PaymentNotApproved,
+    /// The cloud service cannot be reached, or did not answer in time, or is overloaded: what
+    /// waits to be sent stays in the outbox and goes later.
+    CloudUnavailable,
+    /// The cloud has revoked this register: nothing more is sent; it goes on selling.
+    DeviceRevoked,
+    /// The register is not enrolled with a cloud service.
+    NotEnrolled,
     CredentialStoreUnavailable,
     KeyMissing,
     WrongKey,
@@ -97,6 +104,9 @@ impl ErrorCode {
             ErrorCode::PrinterUnavailable => "printer_unavailable",
             ErrorCode::TerminalUnavailable => "terminal_unavailable",
             ErrorCode::PaymentNotApproved => "payment_not_approved",
+            ErrorCode::CloudUnavailable => "cloud_unavailable",
+            ErrorCode::DeviceRevoked => "device_revoked",
+            ErrorCode::NotEnrolled => "not_enrolled",
             ErrorCode::CredentialStoreUnavailable => "credential_store_unavailable",
             ErrorCode::KeyMissing => "key_missing",
             ErrorCode::WrongKey => "wrong_key",

@@ -13,6 +13,7 @@ mod pin;
 mod printing;
 mod register;
 mod security;
+pub mod sync;
 pub mod views;
 
 pub use catalog_import::{CatalogRow, read_catalog_csv};
@@ -26,6 +27,10 @@ pub use printing::{
 };
 pub use register::{ItemRef, OrderRef, PaymentsScope, Register, StaffSetup, TaxClassSetup, VenueSetup, format_amount};
 pub use security::{SecurityPolicy, Session, StaffAccess};
+pub use sync::{
+    CloudSync, Enrolment, PullSummary, QuarantineView, RegisterLock, SyncFailure, SyncStatus, SyncSummary, SyncWorker,
+    WorkerConfig,
+};
 
 pub use pos_pdf;
 pub use pos_print;

@@ -417,6 +417,12 @@ impl Register {
         &self.catalog
     }
 
+    /// Reads the catalog again after something other than an import changed it (a cloud pull).
+    pub(crate) fn reload_catalog(&mut self) -> AppResult<()> {
+        self.catalog = pos_store::catalog::load_catalog(self.store.conn())?;
+        Ok(())
+    }
+
     pub(crate) fn sku_view(&self, s: &Sku) -> SkuView {
         SkuView {
             sku: s.code.clone(),

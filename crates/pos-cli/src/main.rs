@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use jiff::civil::Date;
 use pos_app::demo::{self, Traffic};
 use pos_app::{
-    AppError, CatalogRow, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register, Session, StaffAccess,
-    SystemClock,
+    AppError, CatalogRow, CloudSync, Enrolment, ErrorCode, ManualClock, OsCredentialStore, PaymentsScope, Register,
+    Session, StaffAccess, SystemClock,
 };
 use serde::Serialize;
 
@@ -114,6 +114,32 @@ enum Command {
         #[command(subcommand)]
         what: ReceiptCmd,
     },
+    /// Cloud sync: enrol this register, sync now, show where it stands.
+    Sync {
+        #[command(subcommand)]
+        what: SyncCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncCmd {
+    /// Enrol this register with the cloud service (the owner, back office: PIN and authenticator
+    /// code). The one-time code is read from standard input (third line) unless --code gives it.
+    Enroll {
+        /// The service's address: https://… (plain http:// only on this machine).
+        #[arg(long)]
+        url: String,
+        /// The one-time enrolment code (better: leave it out and give it on standard input).
+        #[arg(long)]
+        code: Option<String>,
+        /// An extra trusted CA certificate (PEM) for a self-hosted service.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+    },
+    /// Push the outbox and the audit chain, then pull catalog, staff and settings, now.
+    Now,
+    /// Enrolment, outbox, quarantined records, last success and last error.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -506,6 +532,7 @@ fn run(cli: Cli) -> Result<(), AppError> {
             print_json(&reg.orders(&s, from, to)?)
         }
         Command::Printer { what } => printer_command(dir, cli.staff, what),
+        Command::Sync { what } => sync_command(dir, cli.staff, what),
         Command::Receipt { what } => receipt_command(dir, cli.staff, what),
         Command::Audit { what: AuditCmd::Verify } => {
             let reg = open(dir)?;
@@ -764,5 +791,33 @@ fn receipt_command(dir: &Path, staff: Option<i64>, what: ReceiptCmd) -> Result<(
             let bytes = reg.render_receipt(&s, &order, format, printer.as_deref())?;
             std::io::stdout().lock().write_all(&bytes).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
         }
+    }
+}
+
+fn sync_command(dir: &Path, staff: Option<i64>, what: SyncCmd) -> Result<(), AppError> {
+    let secrets = Arc::new(credential_store()?);
+    let mut reg = Register::open(dir, secrets.as_ref(), Arc::new(SystemClock))?;
+    let mut cloud = CloudSync::new(secrets);
+    match what {
+        SyncCmd::Enroll { url, code, ca_file } => {
+            let mut stdin = Stdin::new();
+            let s = sign_in_elevated(&mut reg, staff, &mut stdin)?;
+            let code = match code {
+                Some(c) => zeroize::Zeroizing::new(c),
+                None => stdin.line("the enrolment code")?,
+            };
+            let status =
+                cloud.enroll(&mut reg, &s, &Enrolment { cloud_url: &url, code: &code, ca_file: ca_file.as_deref() })?;
+            print_json(&status)
+        }
+        SyncCmd::Now => {
+            let summary = cloud.sync_once(&mut reg)?;
+            print_json(&summary)?;
+            match &summary.error {
+                None => Ok(()),
+                Some(f) => Err(f.to_app_error()),
+            }
+        }
+        SyncCmd::Status => print_json(&reg.sync_status()?),
     }
 }

@@ -56,10 +56,31 @@ pub async fn enroll(
     let mut client = state.pool.get().await?;
     let tenant: Option<Uuid> = client.query_one("SELECT enrolment_code_tenant($1)", &[&hash]).await?.get(0);
     let tenant = tenant.ok_or_else(refused)?;
-    if tenant_of_device(&client, device).await?.is_some() {
-        return Err(ApiError::new(StatusCode::CONFLICT, "already_enrolled", "this device is already enrolled"));
-    }
+    let known = tenant_of_device(&client, device).await?.is_some();
     let tx = db::tenant_tx(&mut client, tenant).await?;
+    if known {
+        // A retry of an enrolment whose answer was lost: the same code, used by this very device
+        // with the same keys, gets the same answer. Anything else is a second enrolment.
+        let replay = tx
+            .query_opt(
+                "SELECT d.venue_id, v.name FROM enrolment_codes c \
+                 JOIN devices d ON d.tenant_id = c.tenant_id AND d.id = c.used_by \
+                 JOIN venues v ON v.tenant_id = d.tenant_id AND v.id = d.venue_id \
+                 WHERE c.code_hash = $1 AND d.id = $2 AND d.public_key = $3 AND d.audit_public_key = $4 AND d.revoked_at IS NULL",
+                &[&hash, &device, &&public_key[..], &&audit_key[..]],
+            )
+            .await?;
+        tx.commit().await?;
+        return match replay {
+            Some(row) => Ok(Json(api::EnrollResponse {
+                device_id: device.to_string(),
+                tenant_id: tenant.to_string(),
+                venue_id: row.get::<_, Uuid>(0).to_string(),
+                venue_name: row.get(1),
+            })),
+            None => Err(ApiError::new(StatusCode::CONFLICT, "already_enrolled", "this device is already enrolled")),
+        };
+    }
     let row = tx
         .query_opt(
             "SELECT c.venue_id, v.name FROM enrolment_codes c JOIN venues v ON v.tenant_id = c.tenant_id AND v.id = c.venue_id \

@@ -37,6 +37,16 @@ fn an_enrolment_code_works_once_and_the_token_needs_the_device_key() {
     assert_eq!(post(&url, None, &req(uuid::Uuid::now_v7(), "AAAAA-BBBBB-CCCCC")).0, 403);
     // An already enrolled device cannot enrol again (its key cannot be replaced that way).
     assert_eq!(post(&url, None, &req(dev.id, &cloud.enrolment_code(t))).0, 409);
+    // But a retry of an enrolment whose answer was lost gets the same answer again.
+    let code = cloud.enrolment_code(t);
+    let id = uuid::Uuid::now_v7();
+    let (status, first) = post(&url, None, &req(id, &code));
+    assert_eq!(status, 200, "{first}");
+    let (status, again) = post(&url, None, &req(id, &code));
+    assert_eq!((status, &again), (200, &first));
+    let mut other_key = req(id, &code);
+    other_key["device_public_key"] = hex::encode(SigningKey::from_bytes(&seed(11)).verifying_key().to_bytes()).into();
+    assert_eq!(post(&url, None, &other_key).0, 409, "a replay with another key is a second enrolment");
 
     // A token signed by another key is refused, and so is a challenge used twice.
     let (status, _) = token_signed_by(&cloud, dev.id, &SigningKey::from_bytes(&seed(200))).unwrap_err();

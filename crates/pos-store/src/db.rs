@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_register.sql")),
     (2, include_str!("../migrations/0002_staff_security.sql")),
     (3, include_str!("../migrations/0003_printing.sql")),
+    (4, include_str!("../migrations/0004_sync.sql")),
 ];
 
 pub fn schema_version_supported() -> i64 {

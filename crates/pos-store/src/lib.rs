@@ -14,6 +14,7 @@ pub mod printing;
 pub mod reports;
 pub mod security;
 pub mod shifts;
+pub mod sync;
 
 pub use db::{APPLICATION_ID, DB_FILE, META_FILE, Store, StoreMeta, schema_version_supported};
 pub use error::StoreError;

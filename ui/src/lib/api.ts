@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'permission_denied' | 'approval_required' | 'elevation_required' | 'account_locked'
   | 'device_locked' | 'too_many_attempts' | 'wrong_totp' | 'totp_not_enrolled' | 'day_closed'
   | 'audit_chain_broken' | 'printer_unavailable' | 'terminal_unavailable' | 'payment_not_approved'
+  | 'cloud_unavailable' | 'device_revoked' | 'not_enrolled'
   | 'credential_store_unavailable' | 'key_missing' | 'wrong_key' | 'not_initialised'
   | 'already_initialised' | 'disk_full' | 'read_only' | 'store_damaged' | 'internal';
 
@@ -18,6 +19,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'permission_denied', 'approval_required', 'elevation_required', 'account_locked',
   'device_locked', 'too_many_attempts', 'wrong_totp', 'totp_not_enrolled', 'day_closed',
   'audit_chain_broken', 'printer_unavailable', 'terminal_unavailable', 'payment_not_approved',
+  'cloud_unavailable', 'device_revoked', 'not_enrolled',
   'credential_store_unavailable', 'key_missing', 'wrong_key', 'not_initialised',
   'already_initialised', 'disk_full', 'read_only', 'store_damaged', 'internal',
 ];

@@ -17,3 +17,4 @@ mod sales;
 mod security;
 mod shifts;
 mod store_files;
+mod sync;

@@ -9,3 +9,4 @@ mod crash;
 mod credential_store;
 mod disk_full;
 mod printing;
+mod sync;
