@@ -159,7 +159,8 @@ pub fn elevate(state: State<'_, AppState>, pin: String, code: String) -> Cmd<Ses
 
 // ---- status ----------------------------------------------------------------------------------
 
-/// The status bar: the register's state plus the cloud connection (not set up until sync is).
+/// The status bar: the register's state plus the cloud connection: `cloud` is `not_configured`,
+/// `enrolled` or `revoked`; `online` says whether the last sync round reached the cloud.
 #[derive(Debug, Serialize)]
 pub struct StatusBar {
     #[serde(flatten)]
@@ -182,7 +183,13 @@ pub fn status(state: State<'_, AppState>) -> Cmd<StatusBar> {
             Err(_) => (None, false),
         },
     };
-    Ok(StatusBar { status, online: false, cloud: "not_configured", signed_in, locked })
+    let sync = c.reg.sync_status()?;
+    let cloud = match (sync.enrolled, sync.revoked) {
+        (false, _) => "not_configured",
+        (true, true) => "revoked",
+        (true, false) => "enrolled",
+    };
+    Ok(StatusBar { status, online: sync.online, cloud, signed_in, locked })
 }
 
 // ---- catalog ---------------------------------------------------------------------------------

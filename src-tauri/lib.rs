@@ -52,7 +52,11 @@ pub fn run() -> ExitCode {
             }
             if let Some(counter) = shared {
                 worker::resolve_card_payments(counter.clone());
-                worker::spawn_print_worker(counter, wake);
+                worker::spawn_print_worker(counter.clone(), wake);
+                // Kept by the app for its lifetime; dropping it stops the thread.
+                if let Some(sync) = worker::spawn_sync_worker(counter) {
+                    app.manage(sync);
+                }
             }
             Ok(())
         })

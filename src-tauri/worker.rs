@@ -64,3 +64,33 @@ pub fn resolve_card_payments(counter: Arc<Mutex<Counter>>) {
         eprintln!("card recovery could not start: {e}");
     }
 }
+
+/// The register as the sync worker reaches it: through the window's lock, briefly, once per local
+/// step, so a sale never waits for the network.
+struct SharedCounter(Arc<Mutex<Counter>>);
+
+impl pos_app::sync::RegisterLock for SharedCounter {
+    fn with_register<T>(&self, f: impl FnOnce(&mut pos_app::Register) -> T) -> T {
+        f(&mut lock(&self.0).reg)
+    }
+}
+
+/// Syncs with the cloud in the background once the register is enrolled (`posctl sync enroll`);
+/// without a cloud it only looks, every few seconds, whether one was set up.
+pub fn spawn_sync_worker(counter: Arc<Mutex<Counter>>) -> Option<pos_app::sync::SyncWorker> {
+    let secrets = match pos_app::OsCredentialStore::connect() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sync worker not started: {e}");
+            return None;
+        }
+    };
+    let agent = pos_app::sync::CloudSync::new(Arc::new(secrets));
+    match pos_app::sync::SyncWorker::spawn(Arc::new(SharedCounter(counter)), agent, Default::default()) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!("sync worker not started: {e}");
+            None
+        }
+    }
+}

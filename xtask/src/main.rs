@@ -333,7 +333,7 @@ fn run_counting_tests(cmd: &mut Command) -> Result<()> {
 
 fn bench(root: &Path, args: &[String]) -> Result<()> {
     apt_install(PACKAGES)?;
-    let core: Vec<&String> = args.iter().filter(|a| *a != "app" && *a != "cloud").collect();
+    let core: Vec<&String> = args.iter().filter(|a| !["app", "cloud", "sync"].contains(&a.as_str())).collect();
     if args.is_empty() || !core.is_empty() {
         let mut c = Command::new("cargo");
         c.args([
@@ -363,6 +363,19 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
             "test-support",
             "--bin",
             "cloud-bench",
+        ]))?;
+    }
+    if args.is_empty() || args.iter().any(|a| a == "sync") {
+        run(Command::new("cargo").args([
+            "run",
+            "--release",
+            "--quiet",
+            "-p",
+            "pos-cli",
+            "--features",
+            "bench",
+            "--bin",
+            "sync-bench",
         ]))?;
     }
     if args.is_empty() || args.iter().any(|a| a == "app") {
