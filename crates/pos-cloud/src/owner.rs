@@ -53,8 +53,6 @@ pub const IP_WINDOW_SECONDS: i64 = 15 * 60;
 pub const SESSION_MAX_SECONDS: i64 = 12 * 60 * 60;
 /// The issuer authenticator apps show next to the account.
 pub const TOTP_ISSUER: &str = "POS Cloud";
-const TOTP_DIGITS: usize = 6;
-const TOTP_STEP_SECONDS: u64 = 30;
 /// 160 bits, as RFC 4226 recommends.
 const TOTP_SECRET_BYTES: usize = 20;
 
@@ -203,55 +201,22 @@ async fn verify_blocking(hash: String, password: String) -> bool {
 // TOTP
 // ---------------------------------------------------------------------------------------------
 
-fn totp(secret: &[u8]) -> totp_rs::TOTP {
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, TOTP_DIGITS, 1, TOTP_STEP_SECONDS, secret.to_vec())
-}
-
-/// The code for the step holding `unix_seconds` (for tests and tools).
+/// The code for the step holding `unix_seconds` (for tests and tools): pos-auth's RFC 6238 code,
+/// the same rules as at the register (SHA-1, 6 digits, 30 s).
 pub fn totp_code(secret: &[u8], unix_seconds: u64) -> String {
-    totp(secret).generate(unix_seconds)
+    pos_auth::totp::code_at(secret, unix_seconds)
 }
 
 /// The step `code` belongs to, checking the current step and one either side; `None` when it
 /// matches none of them or its step is not after `last_step` (a replay).
 fn totp_step(secret: &[u8], code: &str, unix_seconds: u64, last_step: Option<i64>) -> Option<i64> {
-    let code = code.trim();
-    if code.len() != TOTP_DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let t = totp(secret);
-    let now = unix_seconds / TOTP_STEP_SECONDS;
-    let mut matched = None;
-    // Every candidate is computed and compared in full, whichever matches.
-    for step in [now.saturating_sub(1), now, now + 1] {
-        let expected = t.generate(step * TOTP_STEP_SECONDS);
-        let same = expected.bytes().zip(code.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-        if same && matched.is_none() {
-            matched = i64::try_from(step).ok();
-        }
-    }
-    matched.filter(|&step| last_step.is_none_or(|last| step > last))
-}
-
-fn uri_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    let last = last_step.map(|l| u64::try_from(l).unwrap_or(0));
+    pos_auth::totp::verify(secret, code, unix_seconds, last).ok().and_then(|step| i64::try_from(step).ok())
 }
 
 /// The `otpauth://` URI an authenticator app enrols from.
 pub fn otpauth_uri(secret: &[u8], account: &str) -> String {
-    let (issuer, account) = (uri_escape(TOTP_ISSUER), uri_escape(account));
-    format!(
-        "otpauth://totp/{issuer}:{account}?secret={}&issuer={issuer}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECONDS}",
-        data_encoding::BASE32_NOPAD.encode(secret)
-    )
+    pos_auth::totp::otpauth_uri(secret, TOTP_ISSUER, account)
 }
 
 // ---------------------------------------------------------------------------------------------

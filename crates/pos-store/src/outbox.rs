@@ -40,19 +40,22 @@ pub fn pending(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, Store
     let mut stmt = conn.prepare_cached(
         "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], |r| {
-        let hash: Vec<u8> = r.get(4)?;
-        Ok(OutboxRecord {
-            seq: r.get(0)?,
-            op_id: r.get(1)?,
-            kind: r.get(2)?,
-            payload: r.get(3)?,
-            payload_hash: hash.try_into().unwrap_or([0; 32]),
-            created_at: r.get(5)?,
-            acked_at: r.get(6)?,
-        })
-    })?;
+    let rows = stmt.query_map([limit], record)?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One outbox row, selected as `seq, op_id, kind, payload, payload_hash, created_at, acked_at`.
+pub(crate) fn record(r: &rusqlite::Row) -> rusqlite::Result<OutboxRecord> {
+    let hash: Vec<u8> = r.get(4)?;
+    Ok(OutboxRecord {
+        seq: r.get(0)?,
+        op_id: r.get(1)?,
+        kind: r.get(2)?,
+        payload: r.get(3)?,
+        payload_hash: hash.try_into().unwrap_or([0; 32]),
+        created_at: r.get(5)?,
+        acked_at: r.get(6)?,
+    })
 }
 
 /// Every record, acknowledged or not, in sequence order (for checks and exports).

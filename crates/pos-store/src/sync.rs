@@ -158,19 +158,6 @@ pub fn save_state(tx: &Transaction, s: &SyncState) -> Result<(), StoreError> {
     if n == 1 { Ok(()) } else { Err(StoreError::Integrity("the register is not enrolled with a cloud service".into())) }
 }
 
-fn outbox_row(r: &rusqlite::Row) -> rusqlite::Result<OutboxRecord> {
-    let hash: Vec<u8> = r.get(4)?;
-    Ok(OutboxRecord {
-        seq: r.get(0)?,
-        op_id: r.get(1)?,
-        kind: r.get(2)?,
-        payload: r.get(3)?,
-        payload_hash: hash.try_into().unwrap_or([0; 32]),
-        created_at: r.get(5)?,
-        acked_at: r.get(6)?,
-    })
-}
-
 /// Unacknowledged records in sequence order, without the quarantined ones: what the next push
 /// carries.
 pub fn pushable(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
@@ -179,7 +166,7 @@ pub fn pushable(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, Stor
          WHERE o.acked_at IS NULL AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq)
          ORDER BY o.seq LIMIT ?1",
     )?;
-    let rows = stmt.query_map([limit], outbox_row)?;
+    let rows = stmt.query_map([limit], crate::outbox::record)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
