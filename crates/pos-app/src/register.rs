@@ -1755,6 +1755,7 @@ fn wire_lines(p: &PricedOrder, catalog: &Catalog) -> Vec<wire::SaleLine> {
             product_id: l.item.product_id.0,
             category_id: l.item.category_id.0,
             category: catalog.category(l.item.category_id).map(|c| c.name.clone()).unwrap_or_default(),
+            product: catalog.by_code(&l.item.sku_code).map(|s| s.product_name.clone()).unwrap_or_default(),
             qty_milli: l.qty.milli(),
             list_price: l.list_price,
             unit_price: l.unit_price,

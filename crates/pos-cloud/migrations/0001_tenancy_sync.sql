@@ -130,6 +130,7 @@ CREATE TABLE order_lines (
     sku_code text NOT NULL,
     name text NOT NULL,
     product_id bigint NOT NULL,
+    product text NOT NULL,
     category text NOT NULL,
     qty_milli bigint NOT NULL,
     list_price bigint NOT NULL,

@@ -377,6 +377,7 @@ fn validate_sale(s: &SaleRecorded) -> Result<(), String> {
         check_text("sku_code", &l.sku_code)?;
         check_text("name", &l.name)?;
         check_text("category", &l.category)?;
+        check_text("product", &l.product)?;
         if l.qty_milli <= 0 {
             return Err(format!("line {} has a quantity of {}", l.line_no, l.qty_milli));
         }
@@ -562,6 +563,7 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
     let (mut l_qty, mut l_list, mut l_unit, mut l_ext, mut l_ld, mut l_od, mut l_amt) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut l_tax = Vec::new();
+    let mut l_pname = Vec::new();
     let (mut t_order, mut t_code, mut t_rate, mut t_base, mut t_tax) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut p_order, mut p_seq, mut p_kind, mut p_amt, mut p_tend, mut p_chg) =
@@ -574,6 +576,7 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
             l_sku.push(l.sku_code.as_str());
             l_name.push(l.name.as_str());
             l_product.push(l.product_id);
+            l_pname.push(if l.product.is_empty() { l.name.as_str() } else { l.product.as_str() });
             l_cat.push(if l.category.is_empty() { "" } else { l.category.as_str() });
             l_qty.push(l.qty_milli);
             l_list.push(l.list_price);
@@ -606,9 +609,9 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
     }
     tx.execute(
         "INSERT INTO order_lines (tenant_id, order_id, line_no, sku_code, name, product_id, category, qty_milli, list_price, \
-             unit_price, extended, line_discount, order_discount, amount, tax) \
+             unit_price, extended, line_discount, order_discount, amount, tax, product) \
          SELECT $1, * FROM unnest($2::uuid[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], \
-             $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[])",
+             $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[])",
         &[
             &device.tenant,
             &l_order,
@@ -625,6 +628,7 @@ async fn insert_sales(tx: &Transaction<'_>, device: Device, venue: Uuid, sales: 
             &l_od,
             &l_amt,
             &l_tax,
+            &l_pname,
         ],
     )
     .await?;

@@ -263,7 +263,7 @@ async fn item_mix(State(state): State<AppState>, owner: Owner, Query(q): Query<R
     // The register names the category "(none)" when it has none.
     for r in tx
         .query(
-            "SELECT coalesce(nullif(l.category, ''), '(none)'), l.product_id, min(l.name), sum(l.qty_milli)::bigint, \
+            "SELECT coalesce(nullif(l.category, ''), '(none)'), l.product_id, min(l.product), sum(l.qty_milli)::bigint, \
                  sum(l.amount - CASE WHEN $4 THEN l.tax ELSE 0 END)::bigint \
              FROM orders o JOIN order_lines l USING (tenant_id, order_id) \
              WHERE o.venue_id = ANY($1) AND o.business_day BETWEEN $2::text::date AND $3::text::date AND o.voided_at IS NULL \
@@ -276,7 +276,7 @@ async fn item_mix(State(state): State<AppState>, owner: Owner, Query(q): Query<R
     }
     for r in tx
         .query(
-            "SELECT coalesce(nullif(l.category, ''), '(none)'), l.product_id, min(l.name), sum(rl.qty_milli)::bigint, \
+            "SELECT coalesce(nullif(l.category, ''), '(none)'), l.product_id, min(l.product), sum(rl.qty_milli)::bigint, \
                  sum(rl.amount - CASE WHEN $4 THEN rl.tax ELSE 0 END)::bigint \
              FROM refunds r JOIN refund_lines rl USING (tenant_id, refund_id) \
              JOIN order_lines l ON l.tenant_id = r.tenant_id AND l.order_id = r.order_id AND l.line_no = rl.line_no \

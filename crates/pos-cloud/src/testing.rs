@@ -189,3 +189,34 @@ impl TestDevice {
             .expect("push")
     }
 }
+
+impl TestCloud {
+    /// Creates an owner of `t` and signs in with password and a fresh TOTP code: a session token.
+    pub fn owner_session(&self, t: TestTenant, email: &str) -> String {
+        let password = "Correct-Horse-Battery-42";
+        let mut admin = self.admin();
+        let created = self
+            .block_on(crate::owner::create_owner(&mut admin, t.tenant, email, password, "owner", &Config::default()))
+            .expect("create the owner");
+        let uri = created.totp_uri.expect("owners enrol TOTP");
+        let secret = uri.split("secret=").nth(1).and_then(|s| s.split('&').next()).expect("a secret in the URI");
+        let secret = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).expect("base32");
+        let code = crate::owner::totp_code(&secret, crate::http::now_unix().unsigned_abs());
+        let body: serde_json::Value = ureq::agent()
+            .post(&format!("{}/v1/owner/login", self.url()))
+            .send_json(serde_json::json!({ "email": email, "password": password, "totp": code }))
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("sign in");
+        body["session_token"].as_str().expect("a session token").to_owned()
+    }
+
+    /// `GET path` with a bearer token; the JSON answer.
+    pub fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
+        ureq::agent()
+            .get(&format!("{}{path}", self.url()))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .and_then(|mut r| r.body_mut().read_json())
+            .expect("a JSON answer")
+    }
+}

@@ -62,6 +62,9 @@ pub struct SaleLine {
     /// The category's name when sold (added in protocol 1.1; empty from older registers).
     #[serde(default)]
     pub category: String,
+    /// The product's name without the variant (added in protocol 1.1; empty from older registers).
+    #[serde(default)]
+    pub product: String,
     pub qty_milli: i64,
     pub list_price: i64,
     pub unit_price: i64,

@@ -589,3 +589,56 @@ fn the_worker_syncs_in_the_background() {
     assert!(matches!(worker.last_summary(), Some(Ok(s)) if s.error.is_none()));
     worker.stop();
 }
+
+/// The cloud's reports come from the same aggregators over the same records: after a sync, the
+/// daily summary, item mix, tax export and payment reconciliation of every day agree with the
+/// register's to the cent.
+#[test]
+fn the_clouds_reports_match_the_registers_to_the_cent() {
+    let cloud = TestCloud::start("sync_reports");
+    let tenant = cloud.create_tenant("Reports");
+    let code = cloud.enrolment_code(tenant);
+    let mut till = Till::new();
+    let clock = till.clock.clone();
+    run_traffic(&mut till.reg, &clock, Traffic { sales: 400, seed: 7, days: 3 }, |_| {}).unwrap();
+    busy_day(&mut till);
+    till.enroll(&cloud.url(), &code).expect("enrol");
+    let s = till.sync_until_clean(5);
+    assert_eq!(till.reg.outbox_status().unwrap().depth, 0, "{s:?}");
+
+    let session = cloud.owner_session(tenant, "owner@reports.example");
+    // A fresh authenticator code for the register's owner: the one used at enrolment is spent.
+    till.clock.advance(SignedDuration::from_secs(60));
+    let owner = till.owner();
+    let today = till.reg.today();
+    let mut checked = 0;
+    for back in 0..4 {
+        let day = today.checked_sub(jiff::Span::new().days(back)).unwrap();
+        let q = format!("from={day}&venue={}", tenant.venue);
+        let local = serde_json::to_value(till.reg.daily_summary(&owner, day).unwrap()).unwrap();
+        let remote = cloud.get_json(&format!("/v1/reports/daily?{q}"), &session);
+        if local["summary"]["order_count"].as_i64().unwrap_or(0) > 0 {
+            checked += 1;
+        }
+        assert_eq!(local["summary"], remote["summary"], "daily summary of {day}");
+        assert_eq!((&local["from"], &local["to"]), (&remote["from"], &remote["to"]), "the business day's bounds");
+
+        let local = serde_json::to_value(till.reg.item_mix(&owner, day, day).unwrap()).unwrap();
+        let remote = cloud.get_json(&format!("/v1/reports/item-mix?{q}"), &session);
+        for field in ["categories", "products"] {
+            assert_eq!(local.get(field), remote.get(field), "item mix {field} of {day}");
+        }
+
+        let local = serde_json::to_value(till.reg.tax_export(&owner, day, day).unwrap()).unwrap();
+        let remote = cloud.get_json(&format!("/v1/reports/tax?{q}"), &session);
+        assert_eq!(local["rows"], remote["rows"], "tax export of {day}");
+
+        let local =
+            serde_json::to_value(till.reg.payments_report(&owner, &pos_app::PaymentsScope::Day(day)).unwrap()).unwrap();
+        let remote = cloud.get_json(&format!("/v1/reports/payments?{q}"), &session);
+        for field in ["rows", "shifts", "open_shifts"] {
+            assert_eq!(local[field], remote[field], "payment reconciliation {field} of {day}");
+        }
+    }
+    assert!(checked >= 3, "days with sales were compared");
+}

@@ -23,6 +23,7 @@ fn record(seq: i64) -> PushRecord {
             product_id: i64::from(n),
             category_id: 1,
             category: "Coffee".into(),
+            product: "Coffee".into(),
             qty_milli: 1000,
             list_price: 350,
             unit_price: 350,

@@ -141,6 +141,7 @@ pub fn sale(receipt_no: i64, total: i64, card: bool) -> SaleRecorded {
             product_id: 10,
             category_id: 2,
             category: "Coffee".into(),
+            product: "Coffee".into(),
             qty_milli: 1000,
             list_price: total,
             unit_price: total,
