@@ -223,22 +223,7 @@ pub fn count(cloud: &TestCloud, tenant: TestTenant, sql: &str) -> i64 {
 
 /// Creates an owner for `tenant` and signs in with password and TOTP: the session token.
 pub fn owner_session(cloud: &TestCloud, t: TestTenant, email: &str) -> String {
-    let password = "Correct-Horse-Battery-42";
-    let mut admin = cloud.admin();
-    let created = cloud
-        .block_on(pos_cloud::owner::create_owner(&mut admin, t.tenant, email, password, "owner", &Default::default()))
-        .expect("create owner");
-    let uri = created.totp_uri.expect("owners get TOTP");
-    let secret = uri.split("secret=").nth(1).unwrap().split('&').next().unwrap();
-    let secret = data_encoding::BASE32_NOPAD.decode(secret.as_bytes()).unwrap();
-    let code = pos_cloud::owner::totp_code(&secret, u64::try_from(pos_cloud::http::now_unix()).unwrap());
-    let (status, body) = post(
-        &format!("{}/v1/owner/login", cloud.url()),
-        None,
-        &serde_json::json!({ "email": email, "password": password, "totp": code }),
-    );
-    assert_eq!(status, 200, "{body}");
-    body["session_token"].as_str().unwrap().to_owned()
+    cloud.owner_session(t, email)
 }
 
 pub fn put(url: &str, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
