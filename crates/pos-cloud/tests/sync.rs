@@ -51,17 +51,7 @@ fn an_enrolment_code_works_once_and_the_token_needs_the_device_key() {
     // A token signed by another key is refused, and so is a challenge used twice.
     let (status, _) = token_signed_by(&cloud, dev.id, &SigningKey::from_bytes(&seed(200))).unwrap_err();
     assert_eq!(status, 401);
-    let (_, ch) = post(
-        &format!("{}/v1/devices/challenge", cloud.url()),
-        None,
-        &serde_json::json!({"device_id": dev.id.to_string()}),
-    );
-    let challenge = ch["challenge"].as_str().unwrap();
-    let signature = {
-        use ed25519_dalek::Signer;
-        hex::encode(dev.key.sign(&pos_sync_protocol::api::token_message(&dev.id.to_string(), challenge)).to_bytes())
-    };
-    let body = serde_json::json!({"device_id": dev.id.to_string(), "challenge": challenge, "signature": signature});
+    let body = signed_token_request(&cloud, &dev);
     assert_eq!(post(&format!("{}/v1/devices/token", cloud.url()), None, &body).0, 200);
     assert_eq!(post(&format!("{}/v1/devices/token", cloud.url()), None, &body).0, 401, "a challenge is single-use");
 }
@@ -103,21 +93,8 @@ fn a_token_lives_at_most_fifteen_minutes() {
     );
     let t = cloud.create_tenant("Linden");
     let dev = enroll(&cloud, t, 1);
-    let (_, ch) = post(
-        &format!("{}/v1/devices/challenge", cloud.url()),
-        None,
-        &serde_json::json!({"device_id": dev.id.to_string()}),
-    );
-    let challenge = ch["challenge"].as_str().unwrap();
-    let signature = {
-        use ed25519_dalek::Signer;
-        hex::encode(dev.key.sign(&pos_sync_protocol::api::token_message(&dev.id.to_string(), challenge)).to_bytes())
-    };
-    let (_, body) = post(
-        &format!("{}/v1/devices/token", cloud.url()),
-        None,
-        &serde_json::json!({"device_id": dev.id.to_string(), "challenge": challenge, "signature": signature}),
-    );
+    let request = signed_token_request(&cloud, &dev);
+    let (_, body) = post(&format!("{}/v1/devices/token", cloud.url()), None, &request);
     assert_eq!(body["expires_in_s"], 900);
 }
 

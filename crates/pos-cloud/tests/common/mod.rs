@@ -93,6 +93,18 @@ pub fn token(cloud: &TestCloud, dev: &Dev) -> Result<String, (u16, serde_json::V
     token_signed_by(cloud, dev.id, &dev.key)
 }
 
+/// A token request for `dev`: a fresh challenge signed with its device key (not yet sent).
+pub fn signed_token_request(cloud: &TestCloud, dev: &Dev) -> serde_json::Value {
+    let (_, ch) = post(
+        &format!("{}/v1/devices/challenge", cloud.url()),
+        None,
+        &serde_json::json!({ "device_id": dev.id.to_string() }),
+    );
+    let challenge = ch["challenge"].as_str().expect("a challenge");
+    let signature = hex::encode(dev.key.sign(&api::token_message(&dev.id.to_string(), challenge)).to_bytes());
+    serde_json::json!({ "device_id": dev.id.to_string(), "challenge": challenge, "signature": signature })
+}
+
 pub fn token_signed_by(cloud: &TestCloud, device: Uuid, key: &SigningKey) -> Result<String, (u16, serde_json::Value)> {
     let (status, body) = post(
         &format!("{}/v1/devices/challenge", cloud.url()),
