@@ -281,7 +281,12 @@ fn test(root: &Path) -> Result<()> {
     ensure_tauri_driver()?;
     ui(true)?;
     run(Command::new("cargo").args(["fmt", "--all", "--", "--check"]))?;
-    run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    // A one-shot run gains nothing from incremental compilation, and its caches would take
+    // gigabytes of disk; a caller who wants them sets CARGO_INCREMENTAL itself.
+    let incremental = env::var("CARGO_INCREMENTAL").unwrap_or_else(|_| "0".into());
+    run(Command::new("cargo")
+        .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        .env("CARGO_INCREMENTAL", &incremental))?;
     // Every test runs inside its own D-Bus session with a throw-away keyring, so the credential
     // store tests use the real Secret Service and leave nothing behind.
     // The end-to-end tests drive the real window on a virtual display.
@@ -292,7 +297,7 @@ fn test(root: &Path) -> Result<()> {
         &keyring,
         false,
     );
-    cmd.env("DISPLAY", &xvfb.display).env("TAURI_DRIVER", tauri_driver());
+    cmd.env("DISPLAY", &xvfb.display).env("TAURI_DRIVER", tauri_driver()).env("CARGO_INCREMENTAL", &incremental);
     let result = run_counting_tests(&mut cmd);
     drop(xvfb);
     let _ = std::fs::remove_dir_all(&keyring);
