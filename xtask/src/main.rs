@@ -393,6 +393,16 @@ fn bench(root: &Path, args: &[String]) -> Result<()> {
 /// display when there is no real one), with the store's key in a private keyring.
 fn bench_app(root: &Path) -> Result<()> {
     build_app()?;
+    run(Command::new("cargo").args([
+        "build",
+        "--release",
+        "-p",
+        "pos-register",
+        "--features",
+        "custom-protocol",
+        "--example",
+        "bare-webview",
+    ]))?;
     run(Command::new("cargo").args(["build", "--release", "-p", "pos-cli"]))?;
     let keyring = tempdir(root, "bench-keyring")?;
     let xvfb = Xvfb::start()?;
@@ -407,10 +417,10 @@ fn bench_app(root: &Path) -> Result<()> {
 
 /// Inside the keyring session: a demo store, then five cold starts of the app timed from spawn to
 /// the page reporting it is ready to sell (the staff picker drawn), then the resident memory of the
-/// app and all its processes (the WebKit web and network processes) after it has idled.
+/// app and all its processes (the WebKit web and network processes) after it has idled. Last, the
+/// same memory figure for a bare WebKitGTK window (the `bare-webview` example), the floor that
+/// WebKitGTK itself sets on this machine.
 fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
-    use std::io::{BufRead, BufReader};
-    use std::time::{Duration, Instant};
     let dir = tempdir(root, "bench-app-store")?;
     let _ = std::fs::remove_dir_all(&dir);
     let posctl = root.join("target/release/posctl");
@@ -422,43 +432,57 @@ fn bench_app_inner(root: &Path, _args: &[String]) -> Result<()> {
         .args(["demo-sales", "--count", "2000", "--days", "2"])
         .stdout(Stdio::null()))?;
     let mut ready = Vec::new();
-    let (mut pss_mb, mut rss_mb) = (0u64, 0u64);
+    let mut memory = (0, 0);
     for round in 0..5 {
-        let started = Instant::now();
-        let mut child =
-            Command::new(&app).env("POS_DATA_DIR", &dir).stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
-        let stdout = child.stdout.take().context("app stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.starts_with("ready_ms ") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let got = rx.recv_timeout(Duration::from_secs(30));
-        let elapsed = started.elapsed().as_millis();
-        if got.is_err() {
-            let _ = child.kill();
-            bail!("the app did not report ready within 30 s");
-        }
-        ready.push(elapsed);
-        if round == 4 {
-            std::thread::sleep(Duration::from_secs(5));
-            let (pss, rss) = tree_memory_kb(child.id());
-            (pss_mb, rss_mb) = (pss / 1024, rss / 1024);
-        }
-        let _ = child.kill();
-        let _ = child.wait();
+        let mut cmd = Command::new(&app);
+        cmd.env("POS_DATA_DIR", &dir);
+        let (ms, mem) = start_until_ready(&mut cmd, round == 4)?;
+        ready.push(ms);
+        memory = mem.unwrap_or(memory);
     }
     ready.sort_unstable();
     println!("bench app_ready_ms {} ms", ready[ready.len() / 2]);
     // Resident memory of the app and its WebKit processes, shared pages counted once (PSS); the
     // plain sum of RSS, which counts shared libraries once per process, is printed beside it.
-    println!("bench app_idle_rss_mb {pss_mb} MB");
-    println!("bench app_idle_rss_sum_mb {rss_mb} MB");
+    println!("bench app_idle_rss_mb {} MB", memory.0 / 1024);
+    println!("bench app_idle_rss_sum_mb {} MB", memory.1 / 1024);
+    let mut bare = Command::new(root.join("target/release/examples/bare-webview"));
+    bare.env("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    let (_, floor) = start_until_ready(&mut bare, true)?;
+    println!("bench app_idle_rss_bare_webview_mb {} MB", floor.map_or(0, |m| m.0) / 1024);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Starts a window process, waits until it prints `ready_ms`, and returns the milliseconds that
+/// took; with `measure`, also its memory and its children's (PSS and RSS, KiB) after 5 s idle.
+fn start_until_ready(cmd: &mut Command, measure: bool) -> Result<(u128, Option<(u64, u64)>)> {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let started = Instant::now();
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).spawn()?;
+    let stdout = child.stdout.take().context("window process stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("ready_ms ") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let got = rx.recv_timeout(Duration::from_secs(30));
+    let elapsed = started.elapsed().as_millis();
+    if got.is_err() {
+        let _ = child.kill();
+        bail!("{} did not report ready within 30 s", show(cmd));
+    }
+    let memory = measure.then(|| {
+        std::thread::sleep(Duration::from_secs(5));
+        tree_memory_kb(child.id())
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok((elapsed, memory))
 }
 
 /// Memory of a process and all its descendants, in KiB: (proportional set size, resident set
