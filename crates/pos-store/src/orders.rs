@@ -13,13 +13,13 @@ use crate::error::StoreError;
 /// Takes the next value of a gapless per-device counter. Must run inside the writing transaction:
 /// a rolled-back transaction gives its number back.
 pub fn next_counter(tx: &Transaction, name: &str) -> Result<i64, StoreError> {
-    Ok(tx.query_row(
-        "INSERT INTO counters (name, next) VALUES (?1, 2)
-         ON CONFLICT (name) DO UPDATE SET next = next + 1
-         RETURNING next - 1",
-        [name],
-        |r| r.get(0),
-    )?)
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO counters (name, next) VALUES (?1, 2)
+             ON CONFLICT (name) DO UPDATE SET next = next + 1
+             RETURNING next - 1",
+        )?
+        .query_row([name], |r| r.get(0))?)
 }
 
 #[derive(Debug, Clone, Copy)]

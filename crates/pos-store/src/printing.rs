@@ -451,10 +451,7 @@ pub fn open_card_payments(conn: &Connection, order_uuid: Option<&str>) -> Result
 /// The card payment whose terminal reference this is, if the register asked a terminal for it.
 pub fn card_payment_by_ref(conn: &Connection, terminal_ref: &str) -> Result<Option<CardPaymentRow>, StoreError> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {CARD_COLUMNS} FROM card_payments WHERE terminal_ref = ?1"),
-            [terminal_ref],
-            card_row,
-        )
+        .prepare_cached(&format!("SELECT {CARD_COLUMNS} FROM card_payments WHERE terminal_ref = ?1"))?
+        .query_row([terminal_ref], card_row)
         .optional()?)
 }

@@ -178,7 +178,8 @@ pub fn put_setting(tx: &Transaction, name: &str, value: &str) -> Result<(), Stor
 /// Whether a business day is closed (closed and not re-opened).
 pub fn day_closed(conn: &Connection, day: &str) -> Result<bool, StoreError> {
     Ok(conn
-        .query_row("SELECT reopened_at IS NULL FROM closed_days WHERE business_day = ?1", [day], |r| r.get(0))
+        .prepare_cached("SELECT reopened_at IS NULL FROM closed_days WHERE business_day = ?1")?
+        .query_row([day], |r| r.get(0))
         .optional()?
         .unwrap_or(false))
 }
@@ -202,7 +203,8 @@ pub fn reopen_day(tx: &Transaction, day: &str, at: i64, by: i64) -> Result<(), S
 
 pub fn set_order_audit_hash(tx: &Transaction, order_uuid: &str, short_hash: &str) -> Result<(), StoreError> {
     one_row(
-        tx.execute("UPDATE orders SET audit_hash = ?2 WHERE uuid = ?1", params![order_uuid, short_hash])?,
+        tx.prepare_cached("UPDATE orders SET audit_hash = ?2 WHERE uuid = ?1")?
+            .execute(params![order_uuid, short_hash])?,
         "order audit hash",
     )
 }
@@ -226,9 +228,8 @@ pub struct AuditRow {
 /// The last entry's sequence number and hash, if any.
 pub fn audit_head(conn: &Connection) -> Result<Option<(u64, String)>, StoreError> {
     Ok(conn
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-        })
+        .prepare_cached("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
         .optional()?)
 }
 

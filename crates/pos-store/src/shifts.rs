@@ -55,7 +55,8 @@ pub fn open_shift(
 
 pub fn current_shift(conn: &Connection) -> Result<Option<ShiftRow>, StoreError> {
     Ok(conn
-        .query_row(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE closed_at IS NULL"), [], shift_row)
+        .prepare_cached(&format!("SELECT {SHIFT_COLUMNS} FROM shifts WHERE closed_at IS NULL"))?
+        .query_row([], shift_row)
         .optional()?)
 }
 
