@@ -220,3 +220,17 @@ impl TestCloud {
             .expect("a JSON answer")
     }
 }
+
+/// An operation as a register's outbox would push it: the encoded JSON, its SHA-256, and a fresh
+/// operation id.
+pub fn push_record(seq: i64, op: &pos_sync_protocol::Operation) -> pos_sync_protocol::api::PushRecord {
+    use sha2::{Digest, Sha256};
+    let payload = String::from_utf8(op.encode()).expect("operations encode to UTF-8 JSON");
+    pos_sync_protocol::api::PushRecord {
+        seq,
+        op_id: Uuid::now_v7().to_string(),
+        kind: op.kind().into(),
+        payload_hash: hex::encode(Sha256::digest(payload.as_bytes())),
+        payload,
+    }
+}

@@ -6,7 +6,6 @@ use std::time::Instant;
 use pos_cloud::testing::TestCloud;
 use pos_sync_protocol::api::{PushRecord, PushRequest, RecordStatus};
 use pos_sync_protocol::{LineTax, Operation, RateTotal, SaleLine, SalePayment, SaleRecorded};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const ORDERS: i64 = 10_000;
@@ -60,14 +59,7 @@ fn record(seq: i64) -> PushRecord {
             card: None,
         }],
     });
-    let payload = String::from_utf8(op.encode()).expect("JSON is UTF-8");
-    PushRecord {
-        seq,
-        op_id: Uuid::now_v7().to_string(),
-        kind: op.kind().into(),
-        payload_hash: hex::encode(Sha256::digest(payload.as_bytes())),
-        payload,
-    }
+    pos_cloud::testing::push_record(seq, &op)
 }
 
 fn main() {

@@ -7,7 +7,6 @@ use pos_audit::{Ed25519Signer, Entry, Event, GENESIS, Position};
 use pos_cloud::testing::{TestCloud, TestTenant};
 use pos_sync_protocol::api::{self, PushAuditEntry, PushRecord, PushRequest, PushResponse};
 use pos_sync_protocol::{CardDetails, LineTax, Operation, RateTotal, SaleLine, SalePayment, SaleRecorded};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub fn agent() -> ureq::Agent {
@@ -181,14 +180,7 @@ pub fn sale(receipt_no: i64, total: i64, card: bool) -> SaleRecorded {
 }
 
 pub fn record(seq: i64, op: &Operation) -> PushRecord {
-    let payload = String::from_utf8(op.encode()).unwrap();
-    PushRecord {
-        seq,
-        op_id: Uuid::now_v7().to_string(),
-        kind: op.kind().into(),
-        payload_hash: hex::encode(Sha256::digest(payload.as_bytes())),
-        payload,
-    }
+    pos_cloud::testing::push_record(seq, op)
 }
 
 impl Dev {
