@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_staff_security.sql")),
     (3, include_str!("../migrations/0003_printing.sql")),
     (4, include_str!("../migrations/0004_sync.sql")),
+    (5, include_str!("../migrations/0005_fewer_pages.sql")),
 ];
 
 pub fn schema_version_supported() -> i64 {
@@ -406,5 +407,76 @@ impl Store {
 
     pub fn cipher_version(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA cipher_version", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+    use rusqlite::Connection;
+
+    /// Version 5 moves the tax of single-rate lines onto the lines and leaves multi-rate lines
+    /// as they were, drops the counters, and keeps the holders of the highest numbers.
+    #[test]
+    fn version_5_moves_single_rate_line_taxes_and_numbers_from_the_highest_in_use() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (_, sql) in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        // Order 1: line 1 at one rate (partly refunded), line 2 at two rates, line 3 untaxed.
+        conn.execute_batch(
+            "INSERT INTO counters VALUES ('receipt', 2), ('outbox', 3);
+             INSERT INTO orders (id, uuid, receipt_no, shift_id, business_day, staff_id, status, opened_at, currency,
+                 subtotal, discount_total, tax_total, total, rounding, change_due)
+             VALUES (1, 'o1', 1, 1, '2026-03-10', 1, 'paid', 0, 'EUR', 1000, 0, 120, 1000, 0, 0);
+             INSERT INTO order_lines (order_id, line_no, sku_id, sku_code, name, product_id, category_id, tax_class_id,
+                 qty, list_price, unit_price, extended, line_discount, order_discount, amount, tax)
+             VALUES (1, 1, 1, 'A', 'a', 1, 1, 1, 2000, 200, 200, 400, 0, 0, 400, 64),
+                    (1, 2, 2, 'B', 'b', 2, 1, 2, 1000, 500, 500, 500, 0, 0, 500, 56),
+                    (1, 3, 3, 'C', 'c', 3, 1, 3, 1000, 100, 100, 100, 0, 0, 100, 0);
+             INSERT INTO order_line_taxes (order_id, line_no, rate_id, tax, refunded_tax)
+             VALUES (1, 1, 7, 64, 32), (1, 2, 8, 23, 0), (1, 2, 9, 33, 0);
+             INSERT INTO outbox (seq, op_id, kind, payload, payload_hash, created_at)
+             VALUES (1, 'a', 'sale_recorded', x'00', x'00', 0), (2, 'b', 'sale_recorded', x'00', x'00', 0);",
+        )
+        .unwrap();
+        conn.execute_batch(MIGRATIONS[4].1).unwrap();
+
+        let lines: Vec<(i64, Option<i64>, i64)> = conn
+            .prepare("SELECT line_no, tax_rate_id, refunded_tax FROM order_lines ORDER BY line_no")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(lines, vec![(1, Some(7), 32), (2, None, 0), (3, None, 0)]);
+        let rows: Vec<(i64, i64)> = conn
+            .prepare("SELECT line_no, rate_id FROM order_line_taxes ORDER BY line_no, rate_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, vec![(2, 8), (2, 9)], "only the line taxed at two rates keeps rows");
+
+        let counters: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'counters'", [], |r| r.get(0)).unwrap();
+        assert_eq!(counters, 0);
+        // The newest outbox record and the newest receipt hold their sequences.
+        conn.execute("UPDATE outbox SET acked_at = 1", []).unwrap();
+        let newest = conn.execute("DELETE FROM outbox WHERE seq = 2", []).unwrap_err();
+        assert!(newest.to_string().contains("never deleted"), "{newest}");
+        assert_eq!(conn.execute("DELETE FROM outbox WHERE seq = 1", []).unwrap(), 1);
+        let receipt = conn.execute("DELETE FROM orders WHERE id = 1", []).unwrap_err();
+        assert!(receipt.to_string().contains("never deleted"), "{receipt}");
+        let seq: i64 = conn
+            .query_row(
+                "INSERT INTO outbox (op_id, kind, payload, payload_hash, created_at)
+                 VALUES ('c', 'sale_recorded', x'00', x'00', 0) RETURNING seq",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(seq, 3);
     }
 }

@@ -10,16 +10,16 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::StoreError;
 
-/// Takes the next value of a gapless per-device counter. Must run inside the writing transaction:
-/// a rolled-back transaction gives its number back.
-pub fn next_counter(tx: &Transaction, name: &str) -> Result<i64, StoreError> {
+/// Takes the next receipt number: one sequence shared by sales and refunds, gapless per device.
+/// Must run inside the writing transaction: a rolled-back transaction gives its number back. The
+/// receipt holding the highest number is never deleted (a trigger), so none is used twice.
+pub fn next_receipt_no(tx: &Transaction) -> Result<i64, StoreError> {
     Ok(tx
         .prepare_cached(
-            "INSERT INTO counters (name, next) VALUES (?1, 2)
-             ON CONFLICT (name) DO UPDATE SET next = next + 1
-             RETURNING next - 1",
+            "SELECT coalesce(max(n), 0) + 1 FROM (SELECT max(receipt_no) AS n FROM orders
+                                                  UNION ALL SELECT max(receipt_no) FROM refunds)",
         )?
-        .query_row([name], |r| r.get(0))?)
+        .query_row([], |r| r.get(0))?)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,9 +56,7 @@ fn discount_text(d: Option<Discount>) -> Option<String> {
 pub fn insert_order(tx: &Transaction, o: &NewOrder) -> Result<(i64, Option<i64>), StoreError> {
     let p = o.order;
     let (status, receipt_no, paid_at, rounding, change, void) = match o.outcome {
-        OrderOutcome::Paid(s) => {
-            ("paid", Some(next_counter(tx, "receipt")?), Some(o.at), s.rounding, s.change_due, None)
-        }
+        OrderOutcome::Paid(s) => ("paid", Some(next_receipt_no(tx)?), Some(o.at), s.rounding, s.change_due, None),
         OrderOutcome::VoidedUnpaid { reason, by } => ("voided", None, None, 0, 0, Some((reason, by))),
     };
     tx.prepare_cached(
@@ -90,12 +88,18 @@ pub fn insert_order(tx: &Transaction, o: &NewOrder) -> Result<(i64, Option<i64>)
     let order_id = tx.last_insert_rowid();
     let mut line_stmt = tx.prepare_cached(
         "INSERT INTO order_lines (order_id, line_no, sku_id, sku_code, name, product_id, category_id, tax_class_id, qty,
-             list_price, unit_price, extended, line_discount, order_discount, amount, tax)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             list_price, unit_price, extended, line_discount, order_discount, amount, tax, tax_rate_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     let mut line_tax_stmt =
         tx.prepare_cached("INSERT INTO order_line_taxes (order_id, line_no, rate_id, tax) VALUES (?1, ?2, ?3, ?4)")?;
     for l in &p.lines {
+        // A line taxed at one rate keeps the rate on the line (its tax is `tax`); only a line taxed
+        // at several rates gets rows in `order_line_taxes`. One table fewer written per sale.
+        let single_rate = match l.taxes.as_slice() {
+            [(rate, _)] => Some(rate.0),
+            _ => None,
+        };
         line_stmt.execute(params![
             order_id,
             l.line_no,
@@ -113,9 +117,12 @@ pub fn insert_order(tx: &Transaction, o: &NewOrder) -> Result<(i64, Option<i64>)
             l.order_discount,
             l.amount,
             l.tax(),
+            single_rate,
         ])?;
-        for (rate, tax) in &l.taxes {
-            line_tax_stmt.execute(params![order_id, l.line_no, rate.0, tax])?;
+        if single_rate.is_none() {
+            for (rate, tax) in &l.taxes {
+                line_tax_stmt.execute(params![order_id, l.line_no, rate.0, tax])?;
+            }
         }
     }
     let mut tax_stmt = tx.prepare_cached(
@@ -239,18 +246,25 @@ pub fn load_refundable(
         })?;
     let mut lines: Vec<PaidLine> = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT line_no, qty, amount, refunded_qty, refunded_amount FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
+        "SELECT line_no, qty, amount, refunded_qty, refunded_amount, tax_rate_id, tax, refunded_tax
+         FROM order_lines WHERE order_id = ?1 ORDER BY line_no",
     )?;
     let mut rows = stmt.query([order_id])?;
     while let Some(r) = rows.next()? {
+        // A single-rate line carries its rate; a line taxed at several rates has them below.
+        let single: Option<i64> = r.get(5)?;
+        let (taxes, refunded_taxes) = match single {
+            Some(rate) => (vec![(TaxRateId(rate), r.get(6)?)], vec![(TaxRateId(rate), r.get(7)?)]),
+            None => (Vec::new(), Vec::new()),
+        };
         lines.push(PaidLine {
             line_no: r.get(0)?,
             qty: Quantity::from_milli(r.get(1)?),
             amount: r.get(2)?,
-            taxes: Vec::new(),
+            taxes,
             refunded_qty: Quantity::from_milli(r.get(3)?),
             refunded_amount: r.get(4)?,
-            refunded_taxes: Vec::new(),
+            refunded_taxes,
         });
     }
     let mut stmt = conn.prepare_cached(
@@ -306,7 +320,7 @@ pub struct NewRefund<'a> {
 /// Writes a refund and marks what it took back on the original order. Returns (row id, receipt number).
 pub fn insert_refund(tx: &Transaction, n: &NewRefund) -> Result<(i64, i64), StoreError> {
     let r = n.refund;
-    let receipt_no = next_counter(tx, "receipt")?;
+    let receipt_no = next_receipt_no(tx)?;
     tx.execute(
         "INSERT INTO refunds (uuid, receipt_no, order_id, shift_id, business_day, staff_id, at, reason, amount, tax_total, rounding, total)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -328,10 +342,23 @@ pub fn insert_refund(tx: &Transaction, n: &NewRefund) -> Result<(i64, i64), Stor
             return Err(StoreError::Integrity(format!("refund exceeds line {}", l.line_no)));
         }
         for (rate, t) in &l.taxes {
-            tx.execute(
-                "UPDATE order_line_taxes SET refunded_tax = refunded_tax + ?4 WHERE order_id = ?1 AND line_no = ?2 AND rate_id = ?3",
-                params![n.order_id, l.line_no, rate.0, t],
-            )?;
+            // The rate is either the line's single rate or one of its rows in `order_line_taxes`.
+            let args = params![n.order_id, l.line_no, rate.0, t];
+            let on_line = tx
+                .prepare_cached(
+                    "UPDATE order_lines SET refunded_tax = refunded_tax + ?4
+                     WHERE order_id = ?1 AND line_no = ?2 AND tax_rate_id = ?3",
+                )?
+                .execute(args)?;
+            let in_rows = tx
+                .prepare_cached(
+                    "UPDATE order_line_taxes SET refunded_tax = refunded_tax + ?4
+                     WHERE order_id = ?1 AND line_no = ?2 AND rate_id = ?3",
+                )?
+                .execute(args)?;
+            if on_line + in_rows != 1 {
+                return Err(StoreError::Integrity(format!("line {} has no tax at rate {}", l.line_no, rate.0)));
+            }
         }
     }
     for t in &r.taxes {
@@ -363,8 +390,8 @@ pub fn insert_refund(tx: &Transaction, n: &NewRefund) -> Result<(i64, i64), Stor
     Ok((refund_id, receipt_no))
 }
 
-/// Checks that receipt numbers and outbox sequence numbers have no gaps and agree with their
-/// counters. Returns a description of each problem found; empty when all is well.
+/// Checks that receipt numbers and outbox sequence numbers have no gaps. Returns a description of
+/// each problem found; empty when all is well.
 pub fn sequence_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
     let mut problems = Vec::new();
     let (n, max): (i64, i64) = conn.query_row(
@@ -383,22 +410,6 @@ pub fn sequence_problems(conn: &Connection) -> Result<Vec<String>, StoreError> {
         })?;
     if n != max - min + 1 {
         problems.push(format!("outbox sequence has gaps: {n} records between {min} and {max}"));
-    }
-    for (name, highest) in [("receipt", None::<i64>), ("outbox", Some(max))] {
-        let next: Option<i64> =
-            conn.query_row("SELECT next FROM counters WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-        let highest = match highest {
-            Some(h) => h,
-            None => conn.query_row(
-                "SELECT coalesce(max(n), 0) FROM (SELECT receipt_no AS n FROM orders UNION ALL SELECT receipt_no FROM refunds)",
-                [],
-                |r| r.get(0),
-            )?,
-        };
-        if next.unwrap_or(1) != highest + 1 {
-            problems
-                .push(format!("{name} counter is at {} but the highest number used is {highest}", next.unwrap_or(1)));
-        }
     }
     Ok(problems)
 }

@@ -4,7 +4,6 @@ use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
-use crate::orders::next_counter;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxRecord {
@@ -18,14 +17,18 @@ pub struct OutboxRecord {
 }
 
 /// Appends a record with the next gapless sequence number. Returns that number.
+///
+/// `seq` is the table's row id, left for SQLite to assign: one more than the highest in use.
+/// The newest record is never deleted (a trigger), so a number is never used twice; a rolled-back
+/// transaction gives its number back.
 pub fn append(tx: &Transaction, op_id: &str, kind: &str, payload: &[u8], at: i64) -> Result<i64, StoreError> {
-    let seq = next_counter(tx, "outbox")?;
     let hash: [u8; 32] = Sha256::digest(payload).into();
-    tx.prepare_cached(
-        "INSERT INTO outbox (seq, op_id, kind, payload, payload_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![seq, op_id, kind, payload, &hash[..], at])?;
-    Ok(seq)
+    Ok(tx
+        .prepare_cached(
+            "INSERT INTO outbox (op_id, kind, payload, payload_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             RETURNING seq",
+        )?
+        .query_row(params![op_id, kind, payload, &hash[..], at], |r| r.get(0))?)
 }
 
 /// How many records wait for the cloud, and when the oldest was written.

@@ -305,7 +305,8 @@ pub fn stored_receipt(conn: &Connection, uuid_or_receipt: &str) -> Result<Option
     let Some((id, mut receipt)) = head else { return Ok(None) };
     let mut stmt = conn.prepare_cached(
         "SELECT l.name, coalesce(c.name, ''), l.qty, l.unit_price, l.line_discount + l.order_discount, l.amount,
-                coalesce((SELECT group_concat(t.code, ',') FROM order_line_taxes lt
+                coalesce((SELECT t.code FROM order_taxes t WHERE t.order_id = l.order_id AND t.rate_id = l.tax_rate_id),
+                         (SELECT group_concat(t.code, ',') FROM order_line_taxes lt
                           JOIN order_taxes t ON t.order_id = lt.order_id AND t.rate_id = lt.rate_id
                           WHERE lt.order_id = l.order_id AND lt.line_no = l.line_no), '')
          FROM order_lines l LEFT JOIN categories c ON c.id = l.category_id

@@ -173,3 +173,59 @@ fn cash_rounding_is_returned_with_the_refund_that_empties_the_order() {
     let x = f.reg.x_report(&m).expect("x");
     assert_eq!((x.cash.cash_sales, x.cash.cash_refunds, x.cash.expected), (chf(830), chf(830), chf(20_000)));
 }
+
+/// A tax class with two rates (as where a federal and a provincial sales tax both apply): such a
+/// line keeps one tax row per rate, while a single-rate line keeps its rate on the line itself.
+/// Refunds take back each rate of either kind, and refunding everything leaves nothing on any rate.
+#[test]
+fn lines_taxed_at_one_rate_and_at_two_rates_refund_every_rate() {
+    let mut setup = pos_app::demo::demo_venue();
+    for class in &mut setup.tax_classes {
+        if class.name == "standard" {
+            class.rates = vec![("F".into(), "Federal 5%".into(), 50_000), ("P".into(), "Provincial 7%".into(), 70_000)];
+        }
+    }
+    let mut f = custom(&setup, ts("2026-03-10T10:00:00Z"));
+    let s = cashier(&mut f.reg);
+    let m = manager(&mut f.reg);
+    f.reg.open_shift(&s, eur(10_000)).expect("shift");
+    // Two mugs (standard: both rates) and a croissant (reduced: one rate).
+    let sale = sell_cash(&mut f.reg, &s, &[("MER-0-0", 2), ("BAK-00", 1)]);
+    assert_eq!(sale.paid, eur(2 * 1290 + 250));
+    let text =
+        String::from_utf8(f.reg.render_receipt(&s, &sale.order_id, RenderFormat::Text, None).expect("render")).unwrap();
+    assert!(text.contains("F,P") && text.contains('B'), "both codes on the mug line:\n{text}");
+
+    let day = f.reg.today();
+    let rates = |reg: &mut Register| -> Vec<(String, i64)> {
+        let sum = reg.daily_summary(&m, day).expect("summary").summary;
+        assert_eq!(sum.tax.iter().map(|t| t.tax.minor()).sum::<i64>(), sum.tax_total.minor());
+        sum.tax.iter().map(|t| (t.code.clone(), t.tax.minor())).collect()
+    };
+    let sold = rates(&mut f.reg);
+    let codes: Vec<&str> = sold.iter().map(|(c, _)| c.as_str()).collect();
+    assert_eq!(codes, ["B", "F", "P"]);
+    assert!(sold.iter().all(|(_, t)| *t > 0), "{sold:?}");
+
+    // One mug of two: each of its rates loses about half, the croissant's rate nothing.
+    let one = f
+        .reg
+        .refund(&m, &OrderRef::Receipt(sale.receipt_no), &RefundRequest::Lines(vec![(1, qty(1))]), "chipped")
+        .expect("one mug");
+    assert_eq!(one.total, eur(1290));
+    let after = rates(&mut f.reg);
+    for ((code, before), (_, now)) in sold.iter().zip(&after) {
+        let taken = before - now;
+        match code.as_str() {
+            "B" => assert_eq!(taken, 0),
+            _ => assert!((taken * 2 - before).abs() <= 1, "{code}: {taken} of {before}"),
+        }
+    }
+
+    // The rest, whole: every rate comes back to nothing, and nothing more can be refunded.
+    let rest = f.reg.refund(&m, &OrderRef::Receipt(sale.receipt_no), &RefundRequest::Whole, "closing").expect("rest");
+    assert_eq!(one.total.minor() + rest.total.minor(), sale.paid.minor());
+    assert!(rates(&mut f.reg).iter().all(|(_, t)| *t == 0), "{:?}", rates(&mut f.reg));
+    let again = f.reg.refund(&m, &OrderRef::Receipt(sale.receipt_no), &RefundRequest::Whole, "twice");
+    assert!(again.is_err(), "{again:?}");
+}

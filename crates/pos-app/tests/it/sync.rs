@@ -367,13 +367,12 @@ fn a_record_the_cloud_rejects_is_quarantined_and_the_rest_go_on() {
     let payload = br#"{"type":"sale_recorded","order_id":"not-a-uuid"}"#;
     let bad_seq: i64 = {
         let conn = till.raw();
-        let seq: i64 = conn.query_row("SELECT next FROM counters WHERE name = 'outbox'", [], |r| r.get(0)).unwrap();
+        let seq: i64 = conn.query_row("SELECT max(seq) + 1 FROM outbox", [], |r| r.get(0)).unwrap();
         conn.execute(
             "INSERT INTO outbox (seq, op_id, kind, payload, payload_hash, created_at) VALUES (?1, ?2, 'sale_recorded', ?3, ?4, 0)",
             rusqlite::params![seq, bad_op, &payload[..], &Sha256::digest(payload)[..]],
         )
         .unwrap();
-        conn.execute("UPDATE counters SET next = next + 1 WHERE name = 'outbox'", []).unwrap();
         seq
     };
     sell_cash(&mut till.reg, &cashier, &[("BAK-00", 1)]);
