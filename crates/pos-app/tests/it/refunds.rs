@@ -6,7 +6,7 @@ use pos_app::pos_core::refund::RefundRequest;
 use pos_app::pos_core::report::SalesSummary;
 use pos_app::pos_core::tender::TenderKind;
 use pos_app::views::RefundReceipt;
-use pos_app::{OrderRef, Register, Session};
+use pos_app::{OrderRef, Register, RenderFormat, Session};
 
 use crate::support::*;
 
