@@ -201,6 +201,57 @@ fn data_dir() -> PathBuf {
     base.unwrap_or_else(|| PathBuf::from(".")).join("lindenblatt-pos")
 }
 
+/// The register draws forms and lists, so WebKitGTK renders in software, without accelerated
+/// compositing: its web process stays about 80 MB smaller. WebKit reads these variables when it
+/// starts, so setting them first thing in `main`, before any other thread exists, is race-free
+/// (the app and the `bare-webview` example do); the same policy set on the window's settings
+/// (`lean_webview`) can arrive after the first page has already entered compositing mode.
+///
+/// Without compositing, neither GTK nor WebKit's part in this process needs OpenGL, so they are
+/// told not to set it up: otherwise each loads the Mesa driver (libLLVM with it, about 20 MB
+/// resident) only to pick a visual and find the GPU. The web process still opens its own EGL
+/// display. The end-to-end tests keep compositing (`POS_WEBVIEW_COMPOSITING=on-demand`), and a
+/// value the user set is left alone.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub fn software_rendering() {
+    if std::env::var_os("POS_WEBVIEW_COMPOSITING").is_some_and(|v| v == "on-demand") {
+        return;
+    }
+    let settings = [
+        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1".to_owned()),
+        // GTK: no GL context for the window (the register has no GL widget).
+        ("GDK_GL", "disable".to_owned()),
+        // WebKit: frames come in shared memory, not as DMA-BUFs (those need compositing anyway).
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1".to_owned()),
+        // WebKit: the GPU's render node, named here so this process need not ask EGL for it.
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node()),
+    ];
+    for (name, value) in settings {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: called first thing in `main`: no other thread exists yet that could read or
+            // write the environment at the same time.
+            unsafe { std::env::set_var(name, value) };
+        }
+    }
+}
+
+/// The first DRM render node (`/dev/dri/renderD128` on a machine with one GPU). Without one, a
+/// path that names no device: WebKit then finds none, which is what its own probe concludes when
+/// Mesa renders in software.
+#[cfg(target_os = "linux")]
+fn render_node() -> String {
+    let mut nodes: Vec<String> = std::fs::read_dir("/dev/dri")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.starts_with("/dev/dri/renderD"))
+        .collect();
+    nodes.sort();
+    nodes.into_iter().next().unwrap_or_else(|| "/dev/dri/none".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -1,6 +1,6 @@
 //! The floor under `app_idle_rss_mb`: a bare WebKitGTK window with the register's WebKit settings
-//! (software rendering, document-viewer caches) showing one line of HTML, with no Tauri, no store
-//! and none of the register's page. `cargo xtask bench app` starts it like the app and measures
+//! and environment (software rendering, document-viewer caches) showing one line of HTML, with no
+//! Tauri, no store and none of the register's page. `cargo xtask bench app` starts it like the app and measures
 //! it the same way, so the benchmark shows how much of the app's memory is WebKitGTK's own.
 
 #[cfg(target_os = "linux")]
@@ -8,6 +8,8 @@ fn main() {
     use gtk::prelude::*;
     use webkit2gtk::{CacheModel, HardwareAccelerationPolicy, LoadEvent, SettingsExt, WebContextExt, WebViewExt};
 
+    // The same environment as the app: software rendering, no OpenGL set-up in this process.
+    pos_register::software_rendering();
     gtk::init().expect("GTK needs a display (set DISPLAY)");
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
     window.set_default_size(1280, 800);
