@@ -313,13 +313,7 @@ fn ten_thousand_sales_arrive_exactly_once_through_a_faulty_network() {
 fn a_revoked_register_stops_syncing_and_goes_on_selling() {
     let config = pos_cloud::state::Config { access_token_seconds: 1, ..pos_cloud::state::Config::default() };
     let cloud = TestCloud::start_with("sync_revoked", config);
-    let tenant = cloud.create_tenant("revoked");
-    let code = cloud.enrolment_code(tenant);
-    let mut till = Till::new();
-    till.enroll(&cloud.url(), &code).unwrap();
-    let cashier = cashier(&mut till.reg);
-    till.reg.open_shift(&cashier, eur(10_000)).unwrap();
-    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    let (mut till, tenant, cashier) = selling_till(&cloud, "revoked");
     assert_eq!(till.sync().error, None);
 
     cloud.revoke(tenant, till.device_id().parse().unwrap());
@@ -347,6 +341,18 @@ fn a_revoked_register_stops_syncing_and_goes_on_selling() {
     assert_eq!(one(&cloud, tenant, "SELECT count(*) FROM orders"), 1);
 }
 
+/// A register enrolled with a new tenant of `cloud`, with a shift open and one cash sale made.
+fn selling_till(cloud: &TestCloud, tenant: &str) -> (Till, TestTenant, Session) {
+    let tenant = cloud.create_tenant(tenant);
+    let code = cloud.enrolment_code(tenant);
+    let mut till = Till::new();
+    till.enroll(&cloud.url(), &code).unwrap();
+    let cashier = cashier(&mut till.reg);
+    till.reg.open_shift(&cashier, eur(10_000)).unwrap();
+    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    (till, tenant, cashier)
+}
+
 fn keep(reg: &mut Register, s: &Session) {
     pos_app::demo::keep_unlocked(reg, s).unwrap();
 }
@@ -354,13 +360,7 @@ fn keep(reg: &mut Register, s: &Session) {
 #[test]
 fn a_record_the_cloud_rejects_is_quarantined_and_the_rest_go_on() {
     let cloud = TestCloud::start("sync_quarantine");
-    let tenant = cloud.create_tenant("quarantine");
-    let code = cloud.enrolment_code(tenant);
-    let mut till = Till::new();
-    till.enroll(&cloud.url(), &code).unwrap();
-    let cashier = cashier(&mut till.reg);
-    till.reg.open_shift(&cashier, eur(10_000)).unwrap();
-    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    let (mut till, tenant, cashier) = selling_till(&cloud, "quarantine");
 
     // A record no façade call would write: a sale that is not one.
     let bad_op = uuid::Uuid::now_v7().to_string();
@@ -555,13 +555,7 @@ fn an_unreachable_cloud_backs_off_and_the_outbox_waits() {
 #[test]
 fn the_worker_syncs_in_the_background() {
     let cloud = TestCloud::start("sync_worker");
-    let tenant = cloud.create_tenant("worker");
-    let code = cloud.enrolment_code(tenant);
-    let mut till = Till::new();
-    till.enroll(&cloud.url(), &code).unwrap();
-    let cashier = cashier(&mut till.reg);
-    till.reg.open_shift(&cashier, eur(10_000)).unwrap();
-    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    let (mut till, tenant, cashier) = selling_till(&cloud, "worker");
 
     let Till { reg, secrets, .. } = till;
     let shared = Arc::new(std::sync::Mutex::new(reg));
