@@ -555,7 +555,7 @@ fn an_unreachable_cloud_backs_off_and_the_outbox_waits() {
 #[test]
 fn the_worker_syncs_in_the_background() {
     let cloud = TestCloud::start("sync_worker");
-    let (mut till, tenant, cashier) = selling_till(&cloud, "worker");
+    let (till, tenant, cashier) = selling_till(&cloud, "worker");
 
     let Till { reg, secrets, .. } = till;
     let shared = Arc::new(std::sync::Mutex::new(reg));
