@@ -18,7 +18,9 @@ use pos_audit::Event;
 use pos_auth::lockout::LockoutPolicy;
 use pos_auth::overrides::OverridePolicy;
 use pos_auth::permissions::{Permission, Permissions, Role};
+use pos_core::tax::TaxTable;
 use pos_store::SecretStore;
+use pos_store::catalog::RateSpec;
 use pos_store::sync::{CloudStaff, SyncState};
 use pos_sync::api::{self, PullResponse, PushAuditEntry, PushRecord, PushRequest, PushResponse, RecordStatus};
 use pos_sync::{CloudClient, DeviceClient, DeviceKey, ErrorKind, SyncError};
@@ -136,6 +138,8 @@ impl SyncFailure {
 /// What one pull brought and what of it was applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PullSummary {
+    /// Tax classes created or changed, by name.
+    pub taxes: Vec<String>,
     /// SKUs created or updated.
     pub catalog: usize,
     /// SKUs the cloud switched off.
@@ -848,8 +852,23 @@ impl Register {
         let offset = self.offset(now);
         let conn = self.store.conn();
 
+        // Tax classes: each checked on its own, written before the catalog so that items may name
+        // a class from the same answer.
+        let mut taxes = Vec::new();
+        for c in &pull.taxes {
+            match c.problem() {
+                Some(why) => summary.skipped.push(why),
+                None => taxes.push(c),
+            }
+        }
+        let mut class_names: Vec<String> = self.venue.taxes.classes().iter().map(|c| c.name.clone()).collect();
+        for c in &taxes {
+            if !class_names.iter().any(|n| n == c.name.trim()) {
+                class_names.push(c.name.trim().to_owned());
+            }
+        }
+
         // Catalog: active items through the import's validation; inactive ones are switched off.
-        let class_names: Vec<String> = self.venue.taxes.classes().iter().map(|c| c.name.clone()).collect();
         let currency = self.venue.currency;
         let rows: Vec<(usize, CatalogRow)> = pull
             .catalog
@@ -938,6 +957,25 @@ impl Register {
         }
 
         let tx = self.store.write()?;
+        let mut tax_changes = Vec::new();
+        for c in &taxes {
+            let rates: Vec<RateSpec> = c
+                .rates
+                .iter()
+                .map(|r| RateSpec { code: &r.code, name: r.name.trim(), rate_ppm: i64::from(r.rate_ppm) })
+                .collect();
+            let change = pos_store::catalog::set_tax_class(&tx, c.name.trim(), &rates, micros(now))?;
+            if !change.is_empty() {
+                tax_changes.push(change);
+            }
+        }
+        // The register must still be able to price every class afterwards.
+        let tax_table = if tax_changes.is_empty() {
+            None
+        } else {
+            Some(TaxTable::new(pos_store::catalog::load_tax_classes(&tx)?)?)
+        };
+        summary.taxes = tax_changes.iter().map(|c| c.class.clone()).collect();
         let imported = catalog_import::write(&tx, &valid)?;
         summary.catalog = imported.skus_created + imported.skus_updated;
         for code in &inactive {
@@ -977,10 +1015,12 @@ impl Register {
             pos_store::security::put_setting(&tx, POLICY_SETTING, &json)?;
         }
         summary.settings = settings;
-        let changed = summary.catalog + summary.deactivated + summary.staff + summary.settings.len() > 0;
+        let changed =
+            summary.taxes.len() + summary.catalog + summary.deactivated + summary.staff + summary.settings.len() > 0;
         if changed || !summary.skipped.is_empty() {
             let mut ev = Event::new("cloud_pulled", "ok")
                 .detail("cursor", pull.cursor)
+                .detail("taxes", serde_json::to_value(&tax_changes).expect("tax changes serialise"))
                 .detail("skus", summary.catalog as u64)
                 .detail("skus_deactivated", summary.deactivated as u64)
                 .detail("staff", serde_json::Value::Array(staff_changed))
@@ -1002,6 +1042,9 @@ impl Register {
         }
         pos_store::sync::save_state(&tx, &state)?;
         tx.commit().map_err(pos_store::StoreError::from)?;
+        if let Some(table) = tax_table {
+            self.venue.taxes = table;
+        }
         if summary.catalog + summary.deactivated > 0 {
             self.reload_catalog()?;
         }

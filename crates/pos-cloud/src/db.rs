@@ -8,8 +8,11 @@ use uuid::Uuid;
 use crate::error::ApiError;
 
 /// Migrations in order; each runs once, recorded in `schema_migrations`.
-const MIGRATIONS: &[(i32, &str)] =
-    &[(1, include_str!("../migrations/0001_tenancy_sync.sql")), (2, include_str!("../migrations/0002_owners.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_tenancy_sync.sql")),
+    (2, include_str!("../migrations/0002_owners.sql")),
+    (3, include_str!("../migrations/0003_taxes.sql")),
+];
 
 /// A connection pool for `url` with at most `size` connections.
 pub fn pool(url: &str, size: usize) -> anyhow::Result<Pool> {

@@ -7,7 +7,7 @@
 use axum::extract::{Path, State};
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use pos_sync_protocol::api::{CatalogItem, StaffMember};
+use pos_sync_protocol::api::{CatalogItem, StaffMember, TaxClassDef};
 use serde::Serialize;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -20,6 +20,7 @@ use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/venues/{venue}/taxes", put(put_taxes))
         .route("/v1/venues/{venue}/catalog", put(put_catalog))
         .route("/v1/venues/{venue}/staff", put(put_staff))
         .route("/v1/venues/{venue}/settings/{name}", put(put_setting))
@@ -36,7 +37,7 @@ async fn venue_exists(tx: &Transaction<'_>, venue: Uuid) -> ApiResult<()> {
 
 fn owner_only(o: &Owner) -> ApiResult<()> {
     if o.role != Role::Owner {
-        return Err(ApiError::forbidden("only an owner may change staff and settings"));
+        return Err(ApiError::forbidden("only an owner may change taxes, staff and settings"));
     }
     Ok(())
 }
@@ -59,6 +60,24 @@ async fn put_catalog(
     let tx = db::tenant_tx(&mut client, owner.tenant).await?;
     venue_exists(&tx, venue).await?;
     let changed = pull::put_catalog(&tx, owner.tenant, venue, &items).await?;
+    tx.commit().await?;
+    Ok(Json(Changed { changed }))
+}
+
+async fn put_taxes(
+    State(state): State<AppState>,
+    owner: Owner,
+    Path(venue): Path<Uuid>,
+    Json(classes): Json<Vec<TaxClassDef>>,
+) -> ApiResult<Json<Changed>> {
+    owner_only(&owner)?;
+    if classes.len() > 100 {
+        return Err(ApiError::invalid("at most 100 tax classes per request"));
+    }
+    let mut client = state.pool.get().await?;
+    let tx = db::tenant_tx(&mut client, owner.tenant).await?;
+    venue_exists(&tx, venue).await?;
+    let changed = pull::put_taxes(&tx, owner.tenant, venue, &classes).await?;
     tx.commit().await?;
     Ok(Json(Changed { changed }))
 }

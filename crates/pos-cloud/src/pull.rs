@@ -1,4 +1,5 @@
-//! Data that flows down to registers — catalog, staff, settings — and `GET /v1/sync/pull`.
+//! Data that flows down to registers — tax classes, catalog, staff, settings — and
+//! `GET /v1/sync/pull`.
 //!
 //! Every write takes a version from one sequence. A write holds its venue's advisory lock
 //! exclusively and a pull holds it shared, so a pull never hands out a cursor past a version
@@ -6,7 +7,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use pos_sync_protocol::api::{CatalogItem, PullResponse, Setting, StaffMember, VenueSettings};
+use pos_sync_protocol::api::{CatalogItem, PullResponse, Setting, StaffMember, TaxClassDef, TaxRateDef, VenueSettings};
 use serde::Deserialize;
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -47,6 +48,20 @@ pub async fn pull(
 /// Everything of `venue` with a version above `cursor`.
 pub async fn changes_since(tx: &Transaction<'_>, venue: Uuid, cursor: i64) -> ApiResult<PullResponse> {
     let mut out = PullResponse { cursor, ..PullResponse::default() };
+    for r in tx
+        .query(
+            "SELECT name, rates, version FROM tax_classes WHERE venue_id = $1 AND version > $2 ORDER BY version",
+            &[&venue, &cursor],
+        )
+        .await?
+    {
+        let rates: Vec<TaxRateDef> = serde_json::from_value(r.get(1)).map_err(|e| {
+            eprintln!("a stored tax class does not parse: {e}");
+            ApiError::internal()
+        })?;
+        out.taxes.push(TaxClassDef { name: r.get(0), rates });
+        out.cursor = out.cursor.max(r.get(2));
+    }
     for r in tx
         .query(
             "SELECT sku, product, variant, category, price, tax_class, barcodes, weighed, active, version \
@@ -151,6 +166,31 @@ pub async fn put_catalog(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, items:
         .await?;
     }
     Ok(items.len())
+}
+
+/// Creates or replaces tax classes of `venue`, each whole. A class that fails
+/// [`TaxClassDef::problem`] refuses the whole request.
+pub async fn put_taxes(tx: &Transaction<'_>, tenant: Uuid, venue: Uuid, classes: &[TaxClassDef]) -> ApiResult<usize> {
+    for (i, c) in classes.iter().enumerate() {
+        if let Some(why) = c.problem() {
+            return Err(ApiError::invalid(why));
+        }
+        if classes[..i].iter().any(|o| o.name.trim() == c.name.trim()) {
+            return Err(ApiError::invalid(format!("tax class {:?} appears twice", c.name)));
+        }
+    }
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&venue_lock(venue)]).await?;
+    let stmt = tx
+        .prepare(
+            "INSERT INTO tax_classes (tenant_id, venue_id, name, rates) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, venue_id, name) DO UPDATE SET rates = excluded.rates, version = nextval('catalog_version')",
+        )
+        .await?;
+    for c in classes {
+        let rates = serde_json::to_value(&c.rates).map_err(|_| ApiError::internal())?;
+        tx.execute(&stmt, &[&tenant, &venue, &c.name.trim(), &rates]).await?;
+    }
+    Ok(classes.len())
 }
 
 /// Creates or replaces a named setting of `venue`.

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use pos_core::catalog::{Catalog, Category, CategoryId, ProductId, Sku, SkuId};
 use pos_core::tax::{TaxClass, TaxClassId, TaxRate, TaxRateId};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::Serialize;
 
 use crate::error::StoreError;
 
@@ -87,7 +88,8 @@ pub fn load_tax_classes(conn: &Connection) -> Result<Vec<TaxClass>, StoreError> 
         let (id, name) = row?;
         classes.push(TaxClass { id: TaxClassId(id), name, rates: Vec::new() });
     }
-    let mut stmt = conn.prepare("SELECT id, class_id, code, name, rate_ppm FROM tax_rates ORDER BY id")?;
+    let mut stmt =
+        conn.prepare("SELECT id, class_id, code, name, rate_ppm FROM tax_rates WHERE retired_at IS NULL ORDER BY id")?;
     for row in stmt.query_map([], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -103,6 +105,79 @@ pub fn load_tax_classes(conn: &Connection) -> Result<Vec<TaxClass>, StoreError> 
         }
     }
     Ok(classes)
+}
+
+/// A rate a class should apply, as [`set_tax_class`] takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateSpec<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub rate_ppm: i64,
+}
+
+/// What [`set_tax_class`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TaxClassChange {
+    pub class: String,
+    pub created: bool,
+    /// Rates added: `(code, rate_ppm)`, including the new row of a changed percentage.
+    pub added: Vec<(String, i64)>,
+    /// Rates retired: `(code, rate_ppm)`.
+    pub retired: Vec<(String, i64)>,
+    /// Codes whose name alone changed (the row is kept).
+    pub renamed: Vec<String>,
+}
+
+impl TaxClassChange {
+    pub fn is_empty(&self) -> bool {
+        !self.created && self.added.is_empty() && self.retired.is_empty() && self.renamed.is_empty()
+    }
+}
+
+/// Makes class `name` apply exactly `rates` from now on. A missing class is created. A code whose
+/// percentage changed, and a code no longer listed, is retired at `at` (microseconds), never
+/// changed or deleted, so sales keep pointing at the rate they were sold at; a changed
+/// percentage gets a new row. `rates` must be non-empty with distinct codes (the caller checks).
+pub fn set_tax_class(tx: &Transaction, name: &str, rates: &[RateSpec], at: i64) -> Result<TaxClassChange, StoreError> {
+    let mut change = TaxClassChange { class: name.to_owned(), ..TaxClassChange::default() };
+    let class = match tx.query_row("SELECT id FROM tax_classes WHERE name = ?1", [name], |r| r.get(0)).optional()? {
+        Some(id) => TaxClassId(id),
+        None => {
+            change.created = true;
+            insert_tax_class(tx, name)?
+        }
+    };
+    let mut current: Vec<(i64, String, String, i64)> = Vec::new();
+    {
+        let mut stmt =
+            tx.prepare("SELECT id, code, name, rate_ppm FROM tax_rates WHERE class_id = ?1 AND retired_at IS NULL")?;
+        for row in stmt.query_map([class.0], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))? {
+            current.push(row?);
+        }
+    }
+    let retire = |id: i64| tx.execute("UPDATE tax_rates SET retired_at = ?2 WHERE id = ?1", params![id, at]);
+    for (id, code, old_name, ppm) in &current {
+        match rates.iter().find(|r| r.code == code) {
+            Some(r) if r.rate_ppm == *ppm => {
+                if r.name != old_name {
+                    tx.execute("UPDATE tax_rates SET name = ?2 WHERE id = ?1", params![id, r.name])?;
+                    change.renamed.push(code.clone());
+                }
+            }
+            _ => {
+                retire(*id)?;
+                change.retired.push((code.clone(), *ppm));
+            }
+        }
+    }
+    for r in rates {
+        let kept = current.iter().any(|(_, code, _, ppm)| code == r.code && *ppm == r.rate_ppm);
+        if !kept {
+            insert_tax_rate(tx, class, r.code, r.name, r.rate_ppm)?;
+            change.added.push((r.code.to_owned(), r.rate_ppm));
+        }
+    }
+    Ok(change)
 }
 
 pub fn category_by_name(conn: &Connection, name: &str) -> Result<Option<CategoryId>, StoreError> {

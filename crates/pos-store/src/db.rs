@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_printing.sql")),
     (4, include_str!("../migrations/0004_sync.sql")),
     (5, include_str!("../migrations/0005_fewer_pages.sql")),
+    (6, include_str!("../migrations/0006_tax_rate_history.sql")),
 ];
 
 pub fn schema_version_supported() -> i64 {
@@ -414,6 +415,58 @@ impl Store {
 mod tests {
     use super::MIGRATIONS;
     use rusqlite::Connection;
+
+    /// Version 6 keeps every tax rate a sale may point at: a changed percentage is a new row, a
+    /// dropped code is retired, and the rows themselves cannot be changed or deleted.
+    #[test]
+    fn tax_classes_change_by_retiring_rates_never_by_rewriting_them() {
+        use crate::catalog::{RateSpec, load_tax_classes, set_tax_class};
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (_, sql) in MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+        let rate = |code, rate_ppm| RateSpec { code, name: "VAT", rate_ppm };
+        let tx = conn.transaction().unwrap();
+        let made = set_tax_class(&tx, "reduced", &[rate("B", 70_000)], 1).unwrap();
+        assert!(made.created);
+        let first_id = load_tax_classes(&tx).unwrap()[0].rates[0].id;
+
+        // The same rates again change nothing.
+        assert!(set_tax_class(&tx, "reduced", &[rate("B", 70_000)], 2).unwrap().is_empty());
+
+        // A new percentage under the same code, a renamed code and a second rate.
+        let c = set_tax_class(&tx, "reduced", &[rate("B", 50_000), rate("C", 10_000)], 3).unwrap();
+        assert!(!c.created);
+        assert_eq!(c.retired, vec![("B".to_owned(), 70_000)]);
+        assert_eq!(c.added, vec![("B".to_owned(), 50_000), ("C".to_owned(), 10_000)]);
+        let classes = load_tax_classes(&tx).unwrap();
+        let now: Vec<(&str, i64)> = classes[0].rates.iter().map(|r| (r.code.as_str(), r.rate_ppm)).collect();
+        assert_eq!(now, vec![("B", 50_000), ("C", 10_000)]);
+        assert!(classes[0].rates.iter().all(|r| r.id != first_id), "the old row is not reused");
+
+        let renamed =
+            set_tax_class(&tx, "reduced", &[RateSpec { name: "Reduced VAT", ..rate("B", 50_000) }], 4).unwrap();
+        assert_eq!(renamed.renamed, vec!["B".to_owned()]);
+        assert_eq!(renamed.retired, vec![("C".to_owned(), 10_000)]);
+
+        // The old 7 % row is still there, retired at 3, and stays as it is.
+        let (ppm, retired): (i64, Option<i64>) = tx
+            .query_row("SELECT rate_ppm, retired_at FROM tax_rates WHERE id = ?1", [first_id.0], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((ppm, retired), (70_000, Some(3)));
+        for sql in [
+            "UPDATE tax_rates SET rate_ppm = 1 WHERE id = ?1",
+            "UPDATE tax_rates SET code = 'Z' WHERE id = ?1",
+            "UPDATE tax_rates SET retired_at = NULL WHERE id = ?1",
+            "DELETE FROM tax_rates WHERE id = ?1",
+        ] {
+            let e = tx.execute(sql, [first_id.0]).unwrap_err();
+            assert!(e.to_string().contains("tax rate"), "{sql}: {e}");
+        }
+        tx.commit().unwrap();
+    }
 
     /// Version 5 moves the tax of single-rate lines onto the lines and leaves multi-rate lines
     /// as they were, drops the counters, and keeps the holders of the highest numbers.

@@ -168,6 +168,10 @@ pub struct PullResponse {
     pub cursor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue: Option<VenueSettings>,
+    /// Tax classes changed since `cursor`, each whole. Applied before the catalog, so an item may
+    /// name a class that arrives in the same answer.
+    #[serde(default)]
+    pub taxes: Vec<TaxClassDef>,
     pub catalog: Vec<CatalogItem>,
     pub staff: Vec<StaffMember>,
     /// Named JSON documents (`override_policy`, `lockout`, `auto_lock`), as the register stores them.
@@ -176,13 +180,75 @@ pub struct PullResponse {
 
 impl PullResponse {
     pub fn is_empty(&self) -> bool {
-        self.venue.is_none() && self.catalog.is_empty() && self.staff.is_empty() && self.settings.is_empty()
+        self.venue.is_none()
+            && self.taxes.is_empty()
+            && self.catalog.is_empty()
+            && self.staff.is_empty()
+            && self.settings.is_empty()
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VenueSettings {
     pub name: String,
+}
+
+/// The most rates one tax class may have.
+pub const MAX_CLASS_RATES: usize = 4;
+
+/// A tax class as the venue's owner keeps it: the name catalog items use, and every rate it
+/// applies now (a class with a federal and a provincial part has two). A rate missing from a later
+/// version of the class is retired on the register; a changed percentage becomes a new rate there,
+/// so what was sold before keeps the rate it was sold at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxClassDef {
+    pub name: String,
+    pub rates: Vec<TaxRateDef>,
+}
+
+/// One rate of a class. `code` is what receipts print beside a line (`A`, `B`); `rate_ppm` is the
+/// rate in millionths (19 % = 190000).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxRateDef {
+    pub code: String,
+    pub name: String,
+    pub rate_ppm: u32,
+}
+
+impl TaxClassDef {
+    /// What is wrong with this class, if anything. The cloud refuses such a class and a register
+    /// skips it, so both sides apply the same rules.
+    pub fn problem(&self) -> Option<String> {
+        let printable =
+            |s: &str, max: usize| !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control);
+        if !printable(&self.name, 60) {
+            return Some("a tax class name needs 1 to 60 printable characters".into());
+        }
+        if self.rates.is_empty() || self.rates.len() > MAX_CLASS_RATES {
+            return Some(format!("tax class {:?} needs 1 to {MAX_CLASS_RATES} rates", self.name));
+        }
+        for (i, r) in self.rates.iter().enumerate() {
+            if r.code.is_empty() || r.code.len() > 8 || !r.code.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Some(format!(
+                    "tax class {:?}: a rate code is 1 to 8 letters or digits, not {:?}",
+                    self.name, r.code
+                ));
+            }
+            if !printable(&r.name, 60) {
+                return Some(format!(
+                    "tax class {:?}: rate {} needs a name of 1 to 60 printable characters",
+                    self.name, r.code
+                ));
+            }
+            if r.rate_ppm > 1_000_000 {
+                return Some(format!("tax class {:?}: rate {} is above 100 %", self.name, r.code));
+            }
+            if self.rates[..i].iter().any(|o| o.code == r.code) {
+                return Some(format!("tax class {:?}: rate code {} appears twice", self.name, r.code));
+            }
+        }
+        None
+    }
 }
 
 /// A sellable item: the same fields as a catalog CSV row. `price` is decimal text in the venue's
@@ -247,6 +313,40 @@ mod tests {
         assert_eq!(back, r);
         assert!(back.results[0].acknowledged());
         assert!(!back.results[1].acknowledged());
+    }
+
+    #[test]
+    fn tax_classes_are_checked_the_same_on_both_sides() {
+        let rate = |code: &str, ppm: u32| TaxRateDef { code: code.into(), name: format!("Rate {code}"), rate_ppm: ppm };
+        let class = |name: &str, rates: Vec<TaxRateDef>| TaxClassDef { name: name.into(), rates };
+        assert_eq!(class("standard", vec![rate("A", 190_000)]).problem(), None);
+        assert_eq!(class("hst", vec![rate("G", 50_000), rate("P", 80_000)]).problem(), None);
+        assert_eq!(class("zero", vec![rate("Z", 0)]).problem(), None);
+        assert_eq!(class("full", vec![rate("X", 1_000_000)]).problem(), None);
+        let bad = [
+            class("", vec![rate("A", 1)]),
+            class("  ", vec![rate("A", 1)]),
+            class("tab\there", vec![rate("A", 1)]),
+            class(&"x".repeat(61), vec![rate("A", 1)]),
+            class("none", vec![]),
+            class("many", (0..5).map(|i| rate(&format!("R{i}"), 1)).collect()),
+            class("over", vec![rate("A", 1_000_001)]),
+            class("twice", vec![rate("A", 1), rate("A", 2)]),
+            class("code", vec![rate("", 1)]),
+            class("code", vec![rate("A-1", 1)]),
+            class("code", vec![rate("ABCDEFGHI", 1)]),
+            class("rname", vec![TaxRateDef { code: "A".into(), name: String::new(), rate_ppm: 1 }]),
+        ];
+        for c in bad {
+            assert!(c.problem().is_some(), "{c:?} passed");
+        }
+    }
+
+    #[test]
+    fn a_pull_without_taxes_still_parses() {
+        let old = r#"{"cursor":3,"catalog":[],"staff":[],"settings":[]}"#;
+        let p: PullResponse = serde_json::from_str(old).unwrap();
+        assert!(p.taxes.is_empty() && p.is_empty());
     }
 
     #[test]

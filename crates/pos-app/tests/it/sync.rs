@@ -3,7 +3,7 @@
 //! a proxy that drops, fails, loses and repeats requests (`pos_test_support::FaultyProxy`).
 //!
 //! Enrolment, exactly-once push of sales, refunds, voids, shift events and the audit chain, pull of
-//! catalog, staff and settings, revocation, quarantine of a record the cloud rejects.
+//! tax classes, catalog, staff and settings, revocation, quarantine of a record the cloud rejects.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,9 +16,9 @@ use pos_app::{
     Clock, CloudSync, Enrolment, ErrorCode, ManualClock, MemorySecretStore, OrderRef, Register, SecretStore, Session,
     SyncSummary,
 };
-use pos_cloud::pull::{put_catalog, put_setting, put_staff};
+use pos_cloud::pull::{put_catalog, put_setting, put_staff, put_taxes};
 use pos_cloud::testing::{TestCloud, TestTenant};
-use pos_sync_protocol::api::{CatalogItem, StaffMember};
+use pos_sync_protocol::api::{CatalogItem, StaffMember, TaxClassDef, TaxRateDef};
 use pos_test_support::{Faults, FaultyProxy};
 use sha2::{Digest, Sha256};
 
@@ -397,6 +397,95 @@ fn a_record_the_cloud_rejects_is_quarantined_and_the_rest_go_on() {
     assert_eq!((s.error.clone(), s.records_pushed, s.acknowledged), (None, 1, 1), "{s:?}");
     assert_eq!(one(&cloud, tenant, "SELECT count(*) FROM rejected_ops"), 1);
     assert_eq!(till.reg.outbox_status().unwrap().depth, 1);
+}
+
+/// A VAT change made in the cloud: the register sells at the new rate from the next pull on, and
+/// what it sold before keeps the old rate, in its reports, its refunds and the cloud's copy.
+#[test]
+fn a_tax_change_flows_down_and_earlier_sales_keep_their_rate() {
+    let cloud = TestCloud::start("sync_taxes");
+    let (mut till, tenant, cashier) = selling_till(&cloud, "taxes");
+    let manager = manager(&mut till.reg);
+    let before = sell_cash(&mut till.reg, &cashier, &[("BAK-00", 2)]);
+    let rate_of = |till: &Till, receipt: i64| {
+        till.count(&format!(
+            "SELECT rate_ppm FROM order_taxes WHERE code = 'B' AND order_id = (SELECT id FROM orders WHERE receipt_no = {receipt})"
+        ))
+    };
+    assert_eq!(rate_of(&till, before.receipt_no), 70_000);
+
+    let rate = |code: &str, name: &str, rate_ppm: u32| TaxRateDef { code: code.into(), name: name.into(), rate_ppm };
+    let classes = [
+        TaxClassDef { name: "reduced".into(), rates: vec![rate("B", "VAT 5%", 50_000)] },
+        TaxClassDef { name: "deposit".into(), rates: vec![rate("D", "Deposit", 0)] },
+    ];
+    let deposit = CatalogItem {
+        sku: "DEP-01".into(),
+        product: "Bottle deposit".into(),
+        variant: String::new(),
+        category: "Deposits".into(),
+        price: "0.25".into(),
+        tax_class: "deposit".into(),
+        barcodes: vec![],
+        weighed: false,
+        active: true,
+    };
+    {
+        let mut client = cloud.admin();
+        cloud.block_on(async {
+            let tx = pos_cloud::db::tenant_tx(&mut client, tenant.tenant).await.unwrap();
+            // The cloud refuses a class the register could not sell with, and changes nothing.
+            let over = TaxClassDef { name: "luxury".into(), rates: vec![rate("L", "Luxury", 1_500_000)] };
+            let e = put_taxes(&tx, tenant.tenant, tenant.venue, &[classes[0].clone(), over]).await.unwrap_err();
+            assert_eq!(e.code, "invalid", "{e}");
+            assert_eq!(put_taxes(&tx, tenant.tenant, tenant.venue, &classes).await.unwrap(), 2);
+            put_catalog(&tx, tenant.tenant, tenant.venue, &[deposit]).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+    }
+    assert_eq!(one(&cloud, tenant, "SELECT count(*) FROM tax_classes WHERE name = 'luxury'"), 0);
+
+    let s = till.sync();
+    assert_eq!(s.error, None);
+    assert_eq!(s.pulled.taxes, vec!["reduced".to_owned(), "deposit".to_owned()], "{:?}", s.pulled);
+    assert_eq!(s.pulled.catalog, 1, "the item names a class from the same answer: {:?}", s.pulled.skipped);
+    assert!(s.pulled.skipped.is_empty(), "{:?}", s.pulled.skipped);
+
+    // New sales use the new rate and the new class.
+    let after = sell_cash(&mut till.reg, &cashier, &[("BAK-00", 2), ("DEP-01", 1)]);
+    assert_eq!(rate_of(&till, after.receipt_no), 50_000, "BAK-00 now at 5 %");
+    let codes: Vec<&str> = after.order.taxes.iter().map(|t| t.code.as_str()).collect();
+    assert_eq!(codes, ["B", "D"], "{:?}", after.order.taxes);
+    assert_eq!(before.order.total.minor() + 25, after.order.total.minor(), "tax-inclusive prices stay put");
+    assert!(after.order.tax_total.minor() < before.order.tax_total.minor());
+
+    // The earlier sale keeps 7 %: refunding it gives back tax at 7 %, and the tax export of the
+    // day lists both rates of code B.
+    till.reg
+        .refund(&manager, &OrderRef::Receipt(before.receipt_no), &RefundRequest::Whole, "returned")
+        .expect("refund the 7 % sale");
+    assert_eq!(till.count("SELECT rate_ppm FROM refund_taxes"), 70_000);
+    let day: jiff::civil::Date = before.business_day.parse().unwrap();
+    let owner = till.owner();
+    let export = serde_json::to_value(till.reg.tax_export(&owner, day, day).unwrap()).unwrap();
+    let text = export.to_string();
+    assert!(text.contains("70000") && text.contains("50000"), "{text}");
+    assert_eq!(till.count("SELECT count(*) FROM tax_rates WHERE code = 'B' AND retired_at IS NULL"), 1);
+    assert_eq!(till.count("SELECT rate_ppm FROM tax_rates WHERE code = 'B' AND retired_at IS NULL"), 50_000);
+
+    // The change is audited, and the cloud's copy of both sales carries the rate each was sold at.
+    let s = till.sync_until_clean(5);
+    assert_eq!(s.outbox_depth, 0);
+    assert!(s.pulled.taxes.is_empty(), "nothing new to pull: {:?}", s.pulled);
+    assert_eq!(
+        one(
+            &cloud,
+            tenant,
+            "SELECT count(*) FROM audit_entries WHERE body::jsonb->'details'->'taxes'->0->'retired'->0->>1 = '70000'"
+        ),
+        1
+    );
+    assert_eq!(one(&cloud, tenant, "SELECT count(DISTINCT rate_ppm) FROM order_taxes WHERE code = 'B'"), 2);
 }
 
 #[test]
