@@ -747,3 +747,45 @@ async fn a_session_of_one_tenant_never_reaches_another_tenants_sessions() {
     assert_eq!(e, 0, "B's row is invisible to an update scoped to A");
     assert_eq!(env.sessions(&b).await.0, StatusCode::OK);
 }
+
+/// Tax classes change what every register charges: only an owner sets them, and a class a
+/// register could not sell with is refused whole.
+#[tokio::test]
+async fn tax_classes_are_set_by_owners_only_and_checked() {
+    let mut env = env("taxes", config(None)).await;
+    let venue: Uuid =
+        env.admin.query_one("SELECT id FROM venues WHERE tenant_id = $1", &[&env.tenant_a]).await.unwrap().get(0);
+    let path = format!("/v1/venues/{venue}/taxes");
+    let ann = env.create(env.tenant_a, "ann@example.org", STRONG, "owner").await.unwrap();
+    let owner = env.session("ann@example.org", STRONG, Some(&code_at(&totp_secret(&ann), 0)), "203.0.113.40").await;
+    env.create(env.tenant_a, "kim@example.org", STRONG, "manager").await.unwrap();
+    let manager = env.session("kim@example.org", STRONG, None, "203.0.113.40").await;
+
+    let good = json!([{ "name": "reduced", "rates": [{ "code": "B", "name": "VAT 5%", "rate_ppm": 50000 }] }]);
+    let (status, body) = env.call(Method::PUT, &path, Some(&manager), Some(good.clone()), "203.0.113.40").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    for bad in [
+        json!([{ "name": "reduced", "rates": [{ "code": "B", "name": "VAT", "rate_ppm": 1000001 }] }]),
+        json!([{ "name": "reduced", "rates": [] }]),
+        json!([{ "name": "reduced", "rates": [{ "code": "B", "name": "VAT", "rate_ppm": 1 }, { "code": "B", "name": "VAT", "rate_ppm": 2 }] }]),
+        json!([good[0], { "name": "", "rates": [{ "code": "Z", "name": "Zero", "rate_ppm": 0 }] }]),
+        json!([good[0], good[0]]),
+        json!([{ "name": "reduced", "rates": [{ "code": "B", "name": "VAT", "rate_ppm": -5 }] }]),
+    ] {
+        let (status, body) = env.call(Method::PUT, &path, Some(&owner), Some(bad.clone()), "203.0.113.40").await;
+        assert!(status.is_client_error(), "{bad}: {status} {body}");
+        assert_eq!(stored_taxes(&env.admin).await, "", "{bad} changed nothing");
+    }
+    let (status, body) = env.call(Method::PUT, &path, Some(&owner), Some(good), "203.0.113.40").await;
+    assert_eq!((status, body["changed"].as_u64()), (StatusCode::OK, Some(1)), "{body}");
+    assert!(stored_taxes(&env.admin).await.contains("50000"));
+}
+
+/// The tax classes the admin connection sees (its tenant set), as one line.
+async fn stored_taxes(admin: &Client) -> String {
+    admin
+        .query_one("SELECT coalesce(string_agg(name || rates::text, ';'), '') FROM tax_classes", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
