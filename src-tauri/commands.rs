@@ -19,9 +19,10 @@ use pos_app::views::{
 use pos_app::{
     AppError, AppResult, CardPaymentView, CategoryView, ErrorCode, ItemRef, NewPrinter, OrderRef, PaymentPreview,
     PaymentsScope, PrintJobView, PrinterStatusView, PrinterView, Register, SecurityPolicy, StaffAccess, StatusView,
+    SyncStatus, SyncWorker,
 };
 use serde::{Deserialize, Serialize};
-use tauri::State;
+use tauri::{Manager, State};
 
 use crate::state::{AppState, lock};
 
@@ -167,6 +168,8 @@ pub struct StatusBar {
     pub status: StatusView,
     pub online: bool,
     pub cloud: &'static str,
+    /// Records the cloud refused, waiting for a manager (counted in `outbox.depth` too).
+    pub quarantined: i64,
     pub signed_in: Option<String>,
     pub locked: bool,
 }
@@ -189,7 +192,7 @@ pub fn status(state: State<'_, AppState>) -> Cmd<StatusBar> {
         (true, true) => "revoked",
         (true, false) => "enrolled",
     };
-    Ok(StatusBar { status, online: sync.online, cloud, signed_in, locked })
+    Ok(StatusBar { status, online: sync.online, cloud, quarantined: sync.quarantined, signed_in, locked })
 }
 
 // ---- catalog ---------------------------------------------------------------------------------
@@ -634,6 +637,40 @@ pub fn export_audit(state: State<'_, AppState>) -> Cmd<String> {
         serde_json::to_vec_pretty(&export).map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
     })?;
     crate::files::save(&state.data_dir.join("exports"), "audit-export.json", &json)
+}
+
+// ---- cloud sync ------------------------------------------------------------------------------
+
+/// The cloud page: connection, progress and the records the cloud refused (managers and owners).
+#[tauri::command(rename_all = "snake_case")]
+pub fn sync_overview(state: State<'_, AppState>) -> Cmd<SyncStatus> {
+    state.with(|r, s| r.sync_overview(s))
+}
+
+/// Sends a refused record again with the next round, which starts at once.
+#[tauri::command(rename_all = "snake_case")]
+pub fn retry_quarantined(app: tauri::AppHandle, state: State<'_, AppState>, seq: i64) -> Cmd<SyncStatus> {
+    let status = state.with(|r, s| r.retry_quarantined(s, seq))?;
+    if let Some(w) = app.try_state::<SyncWorker>() {
+        w.poke();
+    }
+    Ok(status)
+}
+
+/// Starts a sync round now instead of at the worker's next turn.
+#[tauri::command(rename_all = "snake_case")]
+pub fn sync_now(app: tauri::AppHandle, state: State<'_, AppState>) -> Cmd<SyncStatus> {
+    let status = state.with(|r, s| r.sync_overview(s))?;
+    match app.try_state::<SyncWorker>() {
+        Some(w) if status.enrolled => {
+            w.poke();
+            Ok(status)
+        }
+        _ => Err(AppError::new(
+            ErrorCode::NotEnrolled,
+            "this register is not connected to the cloud: an owner enrols it with `posctl sync enroll`",
+        )),
+    }
 }
 
 // ---- quitting --------------------------------------------------------------------------------

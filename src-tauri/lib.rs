@@ -138,6 +138,9 @@ pub fn run() -> ExitCode {
             commands::shift_report_pdf,
             commands::print_shift_report,
             commands::verify_audit,
+            commands::sync_overview,
+            commands::retry_quarantined,
+            commands::sync_now,
             commands::export_audit,
             commands::quit,
         ])

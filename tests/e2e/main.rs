@@ -141,6 +141,9 @@ fn a_cashier_sells_refunds_with_approval_and_closes_the_shift() {
         ("reset_pin", json!({"staff_id": 1, "pin": "0000"})),
         ("export_audit", json!({})),
         ("remove_printer", json!({"name": "x"})),
+        ("sync_overview", json!({})),
+        ("retry_quarantined", json!({"seq": 1})),
+        ("sync_now", json!({})),
     ] {
         let r = s.invoke(cmd, args);
         assert_eq!(r["err"]["code"], "permission_denied", "{cmd} as a cashier: {r}");
@@ -286,5 +289,20 @@ fn a_cashier_sells_refunds_with_approval_and_closes_the_shift() {
     s.wait_text("confirm-text", &format!("{depth} records"));
     s.click("confirm-yes");
     s.find("lock-screen");
+
+    // A manager finds the cloud connection and any refused records in the back office; this
+    // register has no cloud, and says so without alarm.
+    assert!(!s.exists("status-quarantined"), "nothing was refused");
+    s.click(&format!("staff-{}", MANAGER.0));
+    pin(&s, "signin-pin", MANAGER.1);
+    s.click("tab-office");
+    s.click("bo-tab-cloud");
+    assert!(s.wait_text("cloud-state", "Not connected").contains("Not connected"));
+    assert!(s.text("cloud-quarantine").contains("Refused by the cloud (0)"), "{}", s.text("cloud-quarantine"));
+    let waiting = s.text("cloud-outbox").split_whitespace().next().and_then(|n| n.parse::<i64>().ok());
+    assert_eq!(waiting, Some(outbox_depth(&s)), "the page and the status bar agree");
+    s.screenshot(&shots.join("10-cloud-sync.png"));
+    let r = s.invoke("sync_now", json!({}));
+    assert_eq!(r["err"]["code"], "not_enrolled", "{r}");
     s.close();
 }

@@ -668,6 +668,33 @@ impl Register {
         })
     }
 
+    /// The sync status with the records the cloud refused, for whoever approves overrides
+    /// (managers and owners; a PIN is enough, no back-office code): the app's cloud page.
+    pub fn sync_overview(&mut self, session: &Session) -> AppResult<SyncStatus> {
+        self.authorize(session, Some(Permission::ApproveOverrides), "sync_overview")?;
+        self.sync_status()
+    }
+
+    /// Sends a record the cloud refused again with the next push, for when the cloud's side has
+    /// been fixed. The cloud checks it afresh (and stores it at most once); if it refuses it again,
+    /// it is quarantined again. Audited.
+    pub fn retry_quarantined(&mut self, session: &Session, seq: i64) -> AppResult<SyncStatus> {
+        let actor = self.authorize(session, Some(Permission::ApproveOverrides), "sync_retry")?;
+        let at = self.clock.now();
+        let offset = self.offset(at);
+        let tx = self.store.write()?;
+        let (op_id, code) = pos_store::sync::release_quarantine(&tx, seq)?
+            .ok_or_else(|| AppError::not_found(format!("outbox record {seq} is not quarantined")))?;
+        let ev = Event::new("sync_retry", "ok")
+            .actor(actor.id, &actor.name)
+            .subject("outbox_seq", seq)
+            .subject("op_id", op_id)
+            .detail("refused_with", code);
+        self.auditor.append(&tx, at, &offset, &ev)?;
+        tx.commit().map_err(pos_store::StoreError::from)?;
+        self.sync_status()
+    }
+
     /// Whether the background worker should run a round now: enrolled, not revoked, not backing
     /// off, and something to push, or `poked`, or no pull for `pull_every`.
     pub fn sync_due(&self, pull_every: Duration, poked: bool) -> AppResult<bool> {

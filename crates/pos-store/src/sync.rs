@@ -232,6 +232,16 @@ pub fn quarantined(conn: &Connection, limit: i64) -> Result<(Vec<Quarantined>, i
     Ok((rows.collect::<Result<_, _>>()?, total))
 }
 
+/// Lets quarantined record `seq` go up with the next push again. Returns its operation id and
+/// the code it was refused with, or `None` when it is not quarantined.
+pub fn release_quarantine(tx: &Transaction, seq: i64) -> Result<Option<(String, String)>, StoreError> {
+    Ok(tx
+        .query_row("DELETE FROM sync_quarantine WHERE seq = ?1 RETURNING op_id, code", [seq], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}
+
 /// The device's name (from set-up), for the enrolment request.
 pub fn device_name(conn: &Connection) -> Result<Option<String>, StoreError> {
     Ok(conn.query_row("SELECT name FROM device WHERE id = 1", [], |r| r.get(0)).optional()?)

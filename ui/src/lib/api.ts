@@ -79,7 +79,19 @@ export interface PrinterQueue { name: string; role: string; unsent: number; last
 export interface StatusBar {
   venue: string; currency: string; business_day: string; outbox: OutboxStatus; shift: ShiftView | null;
   printers: PrinterQueue[]; open_card_payments: number; online: boolean; cloud: string;
+  /** Records the cloud refused, waiting for a manager. */
+  quarantined: number;
   signed_in: string | null; locked: boolean;
+}
+export interface QuarantinedRecord { seq: number; op_id: string; kind: string; code: string; message: string; at: string }
+export interface SyncStatus {
+  enrolled: boolean; online: boolean; revoked: boolean; cloud_url: string | null; device_id: string;
+  venue_name: string | null; enrolled_at: string | null; outbox: OutboxStatus;
+  quarantined: number; quarantine: QuarantinedRecord[];
+  audit_head: number; audit_held_through: number; audit_fault: string | null; pull_cursor: number;
+  last_push_at: string | null; last_pull_at: string | null; last_success_at: string | null;
+  last_attempt_at: string | null; last_error: string | null; consecutive_failures: number;
+  next_attempt_at: string | null;
 }
 export interface Category { id: number; name: string; items: number }
 export interface Sku { sku: string; name: string; category: string; price: Money; barcodes: string[] }
@@ -281,6 +293,10 @@ export const api = {
     call<string>('export_report', { kind, from, to }),
   verifyAudit: () => call<AuditVerify>('verify_audit'),
   exportAudit: () => call<string>('export_audit'),
+
+  syncOverview: () => call<SyncStatus>('sync_overview'),
+  retryQuarantined: (seq: number) => call<SyncStatus>('retry_quarantined', { seq }),
+  syncNow: () => call<SyncStatus>('sync_now'),
 
   quit: () => call<void>('quit'),
 };

@@ -397,6 +397,29 @@ fn a_record_the_cloud_rejects_is_quarantined_and_the_rest_go_on() {
     assert_eq!((s.error.clone(), s.records_pushed, s.acknowledged), (None, 1, 1), "{s:?}");
     assert_eq!(one(&cloud, tenant, "SELECT count(*) FROM rejected_ops"), 1);
     assert_eq!(till.reg.outbox_status().unwrap().depth, 1);
+
+    // A manager sees it in the app; a cashier may not.
+    assert_eq!(till.reg.sync_overview(&cashier).unwrap_err().code, ErrorCode::PermissionDenied);
+    assert_eq!(till.reg.retry_quarantined(&cashier, bad_seq).unwrap_err().code, ErrorCode::PermissionDenied);
+    let manager = manager(&mut till.reg);
+    let overview = till.reg.sync_overview(&manager).unwrap();
+    assert_eq!((overview.quarantined, overview.quarantine[0].seq), (1, bad_seq));
+
+    // Sent again on a manager's word: the cloud checks it afresh and refuses it again, so it is
+    // back in quarantine, logged once in the cloud, and nothing else is held back.
+    let e = till.reg.retry_quarantined(&manager, bad_seq - 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{e}");
+    assert_eq!(till.reg.retry_quarantined(&manager, bad_seq).unwrap().quarantined, 0);
+    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    let s = till.sync();
+    assert_eq!((s.error.clone(), s.records_pushed, s.quarantined, s.acknowledged), (None, 2, 1, 1), "{s:?}");
+    assert_eq!(till.reg.sync_status().unwrap().quarantine[0].seq, bad_seq);
+    assert_eq!(one(&cloud, tenant, "SELECT count(*) FROM rejected_ops"), 1);
+    assert_eq!(
+        one(&cloud, tenant, "SELECT count(*) FROM audit_entries WHERE body::jsonb->>'action' = 'sync_retry'"),
+        1,
+        "the retry is audited and its entry went up"
+    );
 }
 
 /// A VAT change made in the cloud: the register sells at the new rate from the next pull on, and
