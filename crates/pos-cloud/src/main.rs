@@ -45,6 +45,10 @@ enum Command {
         /// Base URL of a k-anonymity breached-password API (`{base}/range/{prefix}`).
         #[arg(long, env = "POS_CLOUD_BREACHED_PASSWORD_API")]
         breached_password_api: Option<String>,
+        /// Address of a load balancer or proxy whose `X-Forwarded-For` names the client, for the
+        /// per-address sign-in limit (repeat, or separate with commas).
+        #[arg(long = "trusted-proxy", env = "POS_CLOUD_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Operator commands.
     Admin {
@@ -142,12 +146,20 @@ async fn main() -> anyhow::Result<()> {
             }
             println!("{}", serde_json::json!({ "schema_version": version }));
         }
-        Command::Serve { database_url, listen, tls_cert, tls_key, pool_size, breached_password_api } => {
+        Command::Serve {
+            database_url,
+            listen,
+            tls_cert,
+            tls_key,
+            pool_size,
+            breached_password_api,
+            trusted_proxies,
+        } => {
             let pool = db::pool(&database_url, pool_size)?;
             let client = pool.get().await.context("connecting to PostgreSQL")?;
             let tokens = Arc::new(admin::load_token_key(&client).await?);
             drop(client);
-            let config = Config { breached_password_api, ..Config::default() };
+            let config = Config { breached_password_api, trusted_proxies, ..Config::default() };
             let state = AppState { pool, tokens, config: Arc::new(config) };
             http::serve(state, listen, tls_cert.zip(tls_key)).await?;
         }

@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, Params, Version};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -411,6 +411,36 @@ pub fn ip_key(ip: IpAddr) -> String {
     }
 }
 
+/// The client behind a request: its peer, unless the peer is a trusted proxy, in which case the
+/// nearest address in `X-Forwarded-For` that is not itself a trusted proxy. Entries left of an
+/// unreadable one are not believed (anyone can write them), so such a request counts for its
+/// proxy's address.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    let canonical = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|t| canonical(*t) == canonical(ip));
+    if !is_trusted(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => return peer,
+        }
+    }
+    peer
+}
+
 /// Counts an attempt from `ip` before it is made, so that concurrent attempts cannot slip past
 /// the limit together; `false` when the address is over its limit for the current window (that
 /// attempt is then not counted). A failure keeps its count; [`release_ip_attempt`] gives back the
@@ -457,9 +487,10 @@ enum Attempt {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<Json<LoginResponse>> {
-    let ip = ip_key(peer.ip());
+    let ip = ip_key(client_ip(peer.ip(), &headers, &state.config.trusted_proxies));
     let mut client = state.pool.get().await?;
     if !reserve_ip_attempt(&client, &ip).await? {
         return Err(ApiError::too_many("too many failed sign-ins from this address; try again later"));
@@ -477,7 +508,10 @@ pub async fn login(
             Attempt::Failed
         }
     };
-    if !matches!(attempt, Attempt::Failed) {
+    // Only a sign-in gives the address its attempt back. "A code is needed" tells the caller
+    // the password was right, so it stays counted like a failure: guessing passwords through it
+    // is held to the same per-address limit.
+    if matches!(attempt, Attempt::SignedIn(_)) {
         release_ip_attempt(&client, &ip).await?;
     }
     match attempt {
@@ -769,6 +803,32 @@ pub async fn revoke_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_taken_from_forwarded_for_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let headers = |values: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            h
+        };
+        let lb = [ip("10.0.0.5"), ip("10.0.0.6")];
+        let fwd = headers(&["198.51.100.7"]);
+        assert_eq!(client_ip(ip("203.0.113.9"), &fwd, &lb), ip("203.0.113.9"), "an untrusted peer's header is ignored");
+        assert_eq!(client_ip(ip("10.0.0.5"), &fwd, &lb), ip("198.51.100.7"));
+        assert_eq!(client_ip(ip("::ffff:10.0.0.5"), &fwd, &lb), ip("198.51.100.7"), "mapped form of a trusted proxy");
+        // The client may write anything on the left; the nearest untrusted hop is the one believed.
+        let spoofed = headers(&["1.2.3.4, 198.51.100.7, 10.0.0.6"]);
+        assert_eq!(client_ip(ip("10.0.0.5"), &spoofed, &lb), ip("198.51.100.7"));
+        let two_headers = headers(&["1.2.3.4", "198.51.100.8"]);
+        assert_eq!(client_ip(ip("10.0.0.5"), &two_headers, &lb), ip("198.51.100.8"));
+        let garbage = headers(&["1.2.3.4, not-an-address"]);
+        assert_eq!(client_ip(ip("10.0.0.5"), &garbage, &lb), ip("10.0.0.5"));
+        assert_eq!(client_ip(ip("10.0.0.5"), &HeaderMap::new(), &lb), ip("10.0.0.5"));
+        assert_eq!(client_ip(ip("10.0.0.5"), &fwd, &[]), ip("10.0.0.5"), "no proxy trusted by default");
+    }
 
     #[test]
     fn password_rules() {

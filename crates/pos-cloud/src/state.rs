@@ -31,6 +31,10 @@ pub struct Config {
     pub breached_password_api: Option<String>,
     /// Owner sessions end after this many seconds without a request.
     pub session_idle_seconds: u64,
+    /// Load balancers or proxies in front of the service. A request from one of these names the
+    /// client in `X-Forwarded-For`, which then counts for the per-address sign-in limit; from
+    /// anyone else that header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -40,6 +44,7 @@ impl Default for Config {
             challenge_seconds: 120,
             breached_password_api: None,
             session_idle_seconds: 30 * 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -570,6 +570,69 @@ async fn the_per_address_limit_is_independent_of_accounts() {
     env.session("ida@example.org", STRONG, None, attacker).await;
 }
 
+/// Behind a load balancer every request comes from the balancer's address. With the balancer
+/// trusted, the per-address limit counts each client named in `X-Forwarded-For`, so one attacker
+/// does not lock every owner out; a client that is not the balancer cannot pick its own address.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_counts_each_forwarded_client() {
+    let lb: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+    let mut env = env("per_ip_proxy", Config { trusted_proxies: vec![lb], ..config(None) }).await;
+    env.create(env.tenant_a, "ida@example.org", STRONG, "manager").await.unwrap();
+    let login = |client: &'static str, from: &'static str, email: String| {
+        let app = env.app.clone();
+        async move {
+            let body = json!({ "email": email, "password": STRONG });
+            let mut req = Request::post("/v1/owner/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("x-forwarded-for", client)
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            req.extensions_mut().insert(ConnectInfo(SocketAddr::new(from.parse().unwrap(), 40_000)));
+            app.oneshot(req).await.unwrap().status()
+        }
+    };
+    for i in 0..owner::IP_MAX_FAILURES {
+        assert_eq!(login("198.51.100.66", "10.0.0.5", format!("guess{i}@example.org")).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login("198.51.100.66", "10.0.0.5", "ida@example.org".into()).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client through the same balancer signs in.
+    assert_eq!(login("198.51.100.77", "10.0.0.5", "ida@example.org".into()).await, StatusCode::OK);
+    let counted: Vec<String> = env
+        .admin
+        .query("SELECT ip FROM login_attempts_ip WHERE failures > 0 ORDER BY ip", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(counted, ["198.51.100.66"], "the balancer's own address was never counted");
+    // Not through the balancer: the header is the sender's word and is ignored.
+    for i in 0..owner::IP_MAX_FAILURES {
+        assert_eq!(
+            login("198.51.100.99", "203.0.113.50", format!("spoof{i}@example.org")).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(login("198.51.100.99", "203.0.113.50", "x@example.org".into()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(login("198.51.100.99", "10.0.0.5", "ida@example.org".into()).await, StatusCode::OK);
+}
+
+/// "A code is needed" reveals that the password was right, so it counts against the address
+/// like a failure; only a completed sign-in gives the attempt back.
+#[tokio::test]
+async fn a_code_is_needed_answer_counts_against_the_address() {
+    let mut env = env("totp_counts", config(None)).await;
+    let ann = env.create(env.tenant_a, "ann@example.org", STRONG, "owner").await.unwrap();
+    let ip = "203.0.113.60";
+    for _ in 0..owner::IP_MAX_FAILURES {
+        let (status, body) = env.login("ann@example.org", STRONG, None, ip).await;
+        assert_eq!(body["code"], json!("totp_required"), "{status} {body}");
+    }
+    let (status, _) = env.login("ann@example.org", STRONG, Some(&code_at(&totp_secret(&ann), 0)), ip).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(env.failed_logins("ann@example.org").await, (0, false), "the account itself was not failed");
+}
+
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
