@@ -210,6 +210,17 @@ impl TestCloud {
         body["session_token"].as_str().expect("a session token").to_owned()
     }
 
+    /// `GET path` with a bearer token; the answer as text, with its content type.
+    pub fn get_text(&self, path: &str, token: &str) -> (String, String) {
+        let mut resp = ureq::agent()
+            .get(&format!("{}{path}", self.url()))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .expect("an answer");
+        let kind = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        (kind, resp.body_mut().read_to_string().expect("a text answer"))
+    }
+
     /// `GET path` with a bearer token; the JSON answer.
     pub fn get_json(&self, path: &str, token: &str) -> serde_json::Value {
         ureq::agent()

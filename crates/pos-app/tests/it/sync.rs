@@ -728,22 +728,29 @@ fn the_clouds_reports_match_the_registers_to_the_cent() {
         assert_eq!(local["summary"], remote["summary"], "daily summary of {day}");
         assert_eq!((&local["from"], &local["to"]), (&remote["from"], &remote["to"]), "the business day's bounds");
 
-        let local = serde_json::to_value(till.reg.item_mix(&owner, day, day).unwrap()).unwrap();
+        let mix = till.reg.item_mix(&owner, day, day).unwrap();
+        let local = serde_json::to_value(&mix).unwrap();
         let remote = cloud.get_json(&format!("/v1/reports/item-mix?{q}"), &session);
         for field in ["categories", "products"] {
             assert_eq!(local.get(field), remote.get(field), "item mix {field} of {day}");
         }
+        // CSV too: the same writer on both sides, so the same bytes.
+        let (kind, csv) = cloud.get_text(&format!("/v1/reports/item-mix?{q}&format=csv"), &session);
+        assert!(kind.starts_with("text/csv"), "{kind}");
+        assert_eq!(csv, mix.to_csv(), "item mix CSV of {day}");
 
         let local = serde_json::to_value(till.reg.tax_export(&owner, day, day).unwrap()).unwrap();
         let remote = cloud.get_json(&format!("/v1/reports/tax?{q}"), &session);
         assert_eq!(local["rows"], remote["rows"], "tax export of {day}");
 
-        let local =
-            serde_json::to_value(till.reg.payments_report(&owner, &pos_app::PaymentsScope::Day(day)).unwrap()).unwrap();
+        let payments = till.reg.payments_report(&owner, &pos_app::PaymentsScope::Day(day)).unwrap();
+        let local = serde_json::to_value(&payments).unwrap();
         let remote = cloud.get_json(&format!("/v1/reports/payments?{q}"), &session);
         for field in ["rows", "shifts", "open_shifts"] {
             assert_eq!(local[field], remote[field], "payment reconciliation {field} of {day}");
         }
+        let (_, csv) = cloud.get_text(&format!("/v1/reports/payments?{q}&format=csv"), &session);
+        assert_eq!(csv, payments.to_csv(), "payment reconciliation CSV of {day}");
     }
     assert!(checked >= 3, "days with sales were compared");
 }
