@@ -15,6 +15,7 @@ pub mod reports;
 pub mod security;
 pub mod shifts;
 pub mod sync;
+mod walbuf;
 
 pub use db::{APPLICATION_ID, DB_FILE, META_FILE, Store, StoreMeta, schema_version_supported};
 pub use error::StoreError;
