@@ -56,17 +56,14 @@ struct WalFile {
 
 const INNER_OFFSET: usize = std::mem::size_of::<WalFile>().next_multiple_of(16);
 
-struct Vfs {
-    ours: *mut ffi::sqlite3_vfs,
-    inner: *mut ffi::sqlite3_vfs,
-}
+/// The default VFS we wrap. (Ours is leaked on purpose: SQLite keeps a pointer to it for good.)
+struct Inner(*mut ffi::sqlite3_vfs);
 
-// SAFETY: both pointers are to VFS objects that live for the whole process (ours is leaked, the
-// default one is static inside SQLite) and are only read after registration.
-unsafe impl Send for Vfs {}
-unsafe impl Sync for Vfs {}
+// SAFETY: the default VFS is a static object inside SQLite, only read after registration.
+unsafe impl Send for Inner {}
+unsafe impl Sync for Inner {}
 
-static VFS: OnceLock<Result<Vfs, c_int>> = OnceLock::new();
+static VFS: OnceLock<Result<Inner, c_int>> = OnceLock::new();
 
 /// Registers the VFS once per process (not as the default) and returns its name, or the SQLite
 /// error code if there is no default VFS to wrap or registration failed.
@@ -91,28 +88,24 @@ pub(crate) fn register() -> Result<&'static CStr, c_int> {
                 drop(Box::from_raw(ours));
                 return Err(rc);
             }
-            Ok(Vfs { ours, inner })
+            Ok(Inner(inner))
         }
     });
-    match vfs {
-        Ok(v) => {
-            debug_assert!(!v.ours.is_null());
-            Ok(VFS_NAME)
-        }
-        Err(rc) => Err(*rc),
-    }
+    vfs.as_ref().map(|_| VFS_NAME).map_err(|rc| *rc)
 }
 
 fn inner_vfs() -> *mut ffi::sqlite3_vfs {
     match VFS.get() {
-        Some(Ok(v)) => v.inner,
+        Some(Ok(v)) => v.0,
         // `open` is only reachable through a registered VFS.
         _ => unreachable!("pos-walbuf used before registration"),
     }
 }
 
+/// Version 1 of the interface: SQLite maps shared memory and pages (versions 2 and 3) only
+/// through the database file, never through the WAL.
 static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
-    iVersion: 3,
+    iVersion: 1,
     xClose: Some(close),
     xRead: Some(read),
     xWrite: Some(write),
@@ -125,12 +118,12 @@ static WAL_METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
     xFileControl: Some(file_control),
     xSectorSize: Some(sector_size),
     xDeviceCharacteristics: Some(device_characteristics),
-    xShmMap: Some(shm_map),
-    xShmLock: Some(shm_lock),
-    xShmBarrier: Some(shm_barrier),
-    xShmUnmap: Some(shm_unmap),
-    xFetch: Some(fetch),
-    xUnfetch: Some(unfetch),
+    xShmMap: None,
+    xShmLock: None,
+    xShmBarrier: None,
+    xShmUnmap: None,
+    xFetch: None,
+    xUnfetch: None,
 };
 
 unsafe extern "C" fn open(
@@ -241,7 +234,8 @@ impl WalFile {
 }
 
 unsafe extern "C" fn close(file: *mut ffi::sqlite3_file) -> c_int {
-    // SAFETY: SQLite calls xClose once, last; the WalFile is read out and dropped here.
+    // SAFETY: SQLite calls xClose once, last; the WalFile is read out and dropped here. (If the
+    // last write fails here, what was held is lost with the file: frames no commit has synced.)
     unsafe {
         let mut w = std::ptr::read(file.cast::<WalFile>());
         (*file).pMethods = std::ptr::null();
@@ -357,90 +351,6 @@ unsafe extern "C" fn device_characteristics(file: *mut ffi::sqlite3_file) -> c_i
     unsafe {
         let w = wal(file);
         methods(w).xDeviceCharacteristics.map_or(0, |f| f(w.inner))
-    }
-}
-
-unsafe extern "C" fn shm_map(
-    file: *mut ffi::sqlite3_file,
-    region: c_int,
-    size: c_int,
-    extend: c_int,
-    out: *mut *mut c_void,
-) -> c_int {
-    // SAFETY: see `wal`. (SQLite maps shared memory through the database file, never the WAL.)
-    unsafe {
-        let w = wal(file);
-        let m = methods(w);
-        match m.xShmMap {
-            Some(f) if m.iVersion >= 2 => f(w.inner, region, size, extend, out),
-            _ => ffi::SQLITE_IOERR_SHMMAP,
-        }
-    }
-}
-
-unsafe extern "C" fn shm_lock(file: *mut ffi::sqlite3_file, offset: c_int, n: c_int, flags: c_int) -> c_int {
-    // SAFETY: see `wal`.
-    unsafe {
-        let w = wal(file);
-        let m = methods(w);
-        match m.xShmLock {
-            Some(f) if m.iVersion >= 2 => f(w.inner, offset, n, flags),
-            _ => ffi::SQLITE_IOERR_SHMLOCK,
-        }
-    }
-}
-
-unsafe extern "C" fn shm_barrier(file: *mut ffi::sqlite3_file) {
-    // SAFETY: see `wal`.
-    unsafe {
-        let w = wal(file);
-        let m = methods(w);
-        if let Some(f) = m.xShmBarrier
-            && m.iVersion >= 2
-        {
-            f(w.inner);
-        }
-    }
-}
-
-unsafe extern "C" fn shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) -> c_int {
-    // SAFETY: see `wal`.
-    unsafe {
-        let w = wal(file);
-        let m = methods(w);
-        match m.xShmUnmap {
-            Some(f) if m.iVersion >= 2 => f(w.inner, delete),
-            _ => ffi::SQLITE_OK,
-        }
-    }
-}
-
-unsafe extern "C" fn fetch(file: *mut ffi::sqlite3_file, at: i64, amt: c_int, out: *mut *mut c_void) -> c_int {
-    // SAFETY: see `wal`. A mapping must show what is held, so it is written first.
-    unsafe {
-        let w = wal(file);
-        *out = std::ptr::null_mut();
-        let rc = w.flush();
-        if rc != ffi::SQLITE_OK {
-            return rc;
-        }
-        let m = methods(w);
-        match m.xFetch {
-            Some(f) if m.iVersion >= 3 => f(w.inner, at, amt, out),
-            _ => ffi::SQLITE_OK,
-        }
-    }
-}
-
-unsafe extern "C" fn unfetch(file: *mut ffi::sqlite3_file, at: i64, page: *mut c_void) -> c_int {
-    // SAFETY: see `wal`.
-    unsafe {
-        let w = wal(file);
-        let m = methods(w);
-        match m.xUnfetch {
-            Some(f) if m.iVersion >= 3 => f(w.inner, at, page),
-            _ => ffi::SQLITE_OK,
-        }
     }
 }
 
