@@ -1638,15 +1638,16 @@ impl Register {
         Ok(pos_store::outbox::pending(self.store.conn(), limit)?)
     }
 
-    /// Marks records the cloud has acknowledged. Only acknowledged records may ever be purged.
+    /// Marks records the cloud has acknowledged, each named by its sequence number and operation
+    /// id (pairs that match no record are ignored). Only acknowledged records may ever be purged.
     ///
     /// Called by the sync client, which acts as the device (its identity comes with the cloud
     /// enrolment), not as a staff member. The acknowledgement is audited.
-    pub fn outbox_acknowledge(&mut self, op_ids: &[&str]) -> AppResult<usize> {
+    pub fn outbox_acknowledge(&mut self, records: &[(i64, &str)]) -> AppResult<usize> {
         let now = self.clock.now();
         let offset = self.offset(now);
         let tx = self.store.write()?;
-        let n = pos_store::outbox::acknowledge(&tx, op_ids, micros(now))?;
+        let n = pos_store::outbox::acknowledge(&tx, records, micros(now))?;
         if n > 0 {
             let ev = Event::new("sync_acknowledged", "ok").detail("records", n as u64);
             self.auditor.append(&tx, now, &offset, &ev)?;
@@ -1658,6 +1659,12 @@ impl Register {
     pub fn doctor(&self, credential_store: &str) -> AppResult<DoctorReport> {
         let mut integrity = self.store.integrity_problems()?;
         integrity.extend(pos_store::orders::sequence_problems(self.store.conn())?);
+        let stranded = pos_store::outbox::unsettled_below_mark(self.store.conn())?;
+        if stranded > 0 {
+            integrity.push(format!(
+                "{stranded} outbox records lie below the pushed-through mark without an acknowledgement"
+            ));
+        }
         let schema_version = self.store.schema_version()?;
         Ok(DoctorReport {
             ok: integrity.is_empty() && schema_version == pos_store::schema_version_supported(),

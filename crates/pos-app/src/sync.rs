@@ -826,7 +826,7 @@ impl Register {
         let at = micros(now);
         let offset = self.offset(now);
         let mut outcome = PushOutcome::default();
-        let mut acked: Vec<&str> = Vec::new();
+        let mut acked: Vec<(i64, &str)> = Vec::new();
         for (rec, res) in batch.request.records.iter().zip(&response.results) {
             match res.status {
                 RecordStatus::Stored => outcome.stored += 1,
@@ -834,7 +834,7 @@ impl Register {
                 RecordStatus::Rejected => {}
             }
             if res.acknowledged() {
-                acked.push(&rec.op_id);
+                acked.push((rec.seq, &rec.op_id));
             }
         }
         let tx = self.store.write()?;

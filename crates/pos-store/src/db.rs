@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_sync.sql")),
     (5, include_str!("../migrations/0005_fewer_pages.sql")),
     (6, include_str!("../migrations/0006_tax_rate_history.sql")),
+    (7, include_str!("../migrations/0007_outbox_mark.sql")),
 ];
 
 pub fn schema_version_supported() -> i64 {
@@ -565,5 +566,86 @@ mod tests {
             )
             .unwrap();
         assert_eq!(seq, 3);
+    }
+
+    /// Version 7 rebuilds the outbox without its op_id and pending indexes and sets the mark
+    /// below the first record still waiting; shifts learn their first order id and the index of
+    /// orders by shift goes.
+    #[test]
+    fn version_7_sets_the_outbox_mark_and_the_shifts_first_orders() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+        for (_, sql) in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        // Shift 1 has orders 1 and 2, shift 2 none, shift 3 order 3. Outbox: 1, 2 and 4
+        // acknowledged, 3 quarantined, 5 waiting.
+        conn.execute_batch(
+            "INSERT INTO shifts (id, uuid, opened_at, opened_by, business_day, float, closed_at)
+             VALUES (1, 's1', 0, 1, '2026-03-10', 0, 1), (2, 's2', 2, 1, '2026-03-10', 0, 3),
+                    (3, 's3', 4, 1, '2026-03-10', 0, NULL);
+             INSERT INTO orders (id, uuid, receipt_no, shift_id, business_day, staff_id, status, opened_at, currency,
+                 subtotal, discount_total, tax_total, total, rounding, change_due)
+             VALUES (1, 'o1', 1, 1, '2026-03-10', 1, 'paid', 0, 'EUR', 100, 0, 0, 100, 0, 0),
+                    (2, 'o2', 2, 1, '2026-03-10', 1, 'paid', 0, 'EUR', 100, 0, 0, 100, 0, 0),
+                    (3, 'o3', 3, 3, '2026-03-10', 1, 'paid', 4, 'EUR', 100, 0, 0, 100, 0, 0);
+             INSERT INTO outbox (seq, op_id, kind, payload, payload_hash, created_at, acked_at)
+             VALUES (1, 'a', 'k', x'00', x'00', 0, 9), (2, 'b', 'k', x'00', x'00', 0, 9),
+                    (3, 'c', 'k', x'00', x'00', 0, NULL), (4, 'd', 'k', x'00', x'00', 0, 9),
+                    (5, 'e', 'k', x'00', x'00', 0, NULL);
+             INSERT INTO sync_quarantine (seq, op_id, code, message, at) VALUES (3, 'c', 'bad', 'refused', 9);",
+        )
+        .unwrap();
+        // As `migrate` runs it: one transaction, foreign keys on.
+        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[6].1).unwrap();
+        tx.commit().unwrap();
+
+        let mark: i64 = conn.query_row("SELECT settled_through FROM outbox_mark", [], |r| r.get(0)).unwrap();
+        assert_eq!(mark, 4, "1, 2 and 4 acknowledged, 3 quarantined; 5 waits");
+        let rows: Vec<(i64, String, Option<i64>)> = conn
+            .prepare("SELECT seq, op_id, acked_at FROM outbox ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[2], (3, "c".into(), None));
+        let first: Vec<Option<i64>> = conn
+            .prepare("SELECT first_order_id FROM shifts ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(first, vec![Some(1), Some(3), Some(3)]);
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'
+                 OR name = 'orders_shift'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0);
+        let fk: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check('sync_quarantine')", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 0);
+        // The triggers came back with the table.
+        let e = conn.execute("UPDATE outbox SET payload = x'01' WHERE seq = 1", []).unwrap_err();
+        assert!(e.to_string().contains("immutable"), "{e}");
+        let e = conn.execute("DELETE FROM outbox WHERE seq = 3", []).unwrap_err();
+        assert!(e.to_string().contains("not acknowledged"), "{e}");
+        let e = conn.execute("UPDATE outbox SET acked_at = 10 WHERE seq = 1", []).unwrap_err();
+        assert!(e.to_string().contains("already acknowledged"), "{e}");
+        let e = conn.execute("DELETE FROM sync_quarantine WHERE seq = 3", []).map(|_| ());
+        assert!(e.is_ok());
+        let e = conn
+            .execute("INSERT INTO sync_quarantine (seq, op_id, code, message, at) VALUES (42, 'x', 'c', 'm', 0)", [])
+            .unwrap_err();
+        assert!(e.to_string().contains("FOREIGN KEY"), "{e}");
     }
 }

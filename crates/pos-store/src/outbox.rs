@@ -31,17 +31,25 @@ pub fn append(tx: &Transaction, op_id: &str, kind: &str, payload: &[u8], at: i64
         .query_row(params![op_id, kind, payload, &hash[..], at], |r| r.get(0))?)
 }
 
-/// How many records wait for the cloud, and when the oldest was written.
+/// How many records wait for the cloud, and when the oldest was written. Quarantined records
+/// count: they are not acknowledged.
 pub fn depth(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
-    Ok(conn.query_row("SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL", [], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?)
+    Ok(conn.query_row(
+        "SELECT count(*), min(created_at) FROM outbox o
+         WHERE (o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL)
+            OR (o.seq IN (SELECT seq FROM sync_quarantine) AND o.acked_at IS NULL)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
-/// Unacknowledged records in sequence order.
+/// Unacknowledged records (quarantined ones included) in sequence order.
 pub fn pending(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox WHERE acked_at IS NULL ORDER BY seq LIMIT ?1",
+        "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox o
+         WHERE (o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL)
+            OR (o.seq IN (SELECT seq FROM sync_quarantine) AND o.acked_at IS NULL)
+         ORDER BY seq LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], record)?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -68,12 +76,45 @@ pub fn all_sequences(conn: &Connection) -> Result<Vec<i64>, StoreError> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Marks records as acknowledged by the cloud; returns how many were newly marked.
-pub fn acknowledge(tx: &Transaction, op_ids: &[&str], at: i64) -> Result<usize, StoreError> {
+/// Marks records as acknowledged by the cloud, each named by its sequence number and operation id
+/// (a pair that does not match a record is ignored); returns how many were newly marked.
+pub fn acknowledge(tx: &Transaction, records: &[(i64, &str)], at: i64) -> Result<usize, StoreError> {
     let mut n = 0;
-    let mut stmt = tx.prepare_cached("UPDATE outbox SET acked_at = ?2 WHERE op_id = ?1 AND acked_at IS NULL")?;
-    for op in op_ids {
-        n += stmt.execute(params![op, at])?;
+    let mut stmt =
+        tx.prepare_cached("UPDATE outbox SET acked_at = ?3 WHERE seq = ?1 AND op_id = ?2 AND acked_at IS NULL")?;
+    for (seq, op) in records {
+        n += stmt.execute(params![seq, op, at])?;
+    }
+    if n > 0 {
+        settle(tx)?;
     }
     Ok(n)
+}
+
+/// Moves the mark past the records just acknowledged or quarantined: after it, every record up to
+/// `settled_through` is one or the other. Reads from the old mark to the first record still
+/// waiting, which is about as many records as the push settled.
+pub(crate) fn settle(tx: &Transaction) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE outbox_mark SET settled_through = coalesce(
+             (SELECT min(o.seq) - 1 FROM outbox o
+              WHERE o.seq > outbox_mark.settled_through AND o.acked_at IS NULL
+                AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq)),
+             (SELECT max(seq) FROM outbox),
+             settled_through)",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
+/// Records that wait for the cloud although they lie at or below the mark (should be none):
+/// neither acknowledged nor quarantined. For `doctor`.
+pub fn unsettled_below_mark(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM outbox o
+         WHERE o.seq <= (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq)",
+        [],
+        |r| r.get(0),
+    )?)
 }

@@ -49,8 +49,10 @@ fn kind(s: &str) -> TenderKind {
 /// A register writes orders one after another, so the orders of a shift or a day occupy one
 /// contiguous range of row ids. Taxes and payments are therefore summed by scanning that range
 /// (sequential pages, no per-order lookups), and the few orders inside the range that do not
-/// belong (voided, or of another scope) are subtracted again. The result is exact whatever the
-/// layout; the range only makes it fast.
+/// belong (voided, or of another scope) are subtracted again. A day's range comes from the
+/// `orders_day` index and is exact whatever the layout. A shift's comes from the shifts' first
+/// order ids (there is no index by shift, so that a sale writes one page fewer): exact because a
+/// register has one shift open at a time and writes every order into the shift that is open.
 pub fn feed_sales(conn: &Connection, scope: Scope, totals: &mut SalesTotals) -> Result<(), StoreError> {
     let p = scope.params();
     let n = p.len();
@@ -58,7 +60,17 @@ pub fn feed_sales(conn: &Connection, scope: Scope, totals: &mut SalesTotals) -> 
     let r = scope.filter("r");
     let in_scope = scope.filter_unindexed("o");
 
-    let mut stmt = conn.prepare_cached(&format!("SELECT min(o.id), max(o.id) FROM orders o WHERE {o}"))?;
+    let mut stmt = conn.prepare_cached(&match scope {
+        Scope::Days(..) => format!("SELECT min(o.id), max(o.id) FROM orders o WHERE {o}"),
+        // No index by shift (a sale would write it): a shift's orders lie between its first order
+        // id and the next shift's, since a register has one shift open at a time.
+        Scope::Shift(_) => format!(
+            "SELECT min(o.id), max(o.id) FROM orders o
+             WHERE o.id >= (SELECT coalesce(first_order_id, 0) FROM shifts WHERE id = ?1)
+               AND o.id < coalesce((SELECT min(first_order_id) FROM shifts WHERE id > ?1), 9223372036854775807)
+               AND {in_scope}"
+        ),
+    })?;
     let (lo, hi): (Option<i64>, Option<i64>) =
         stmt.query_row(rusqlite::params_from_iter(p.iter()), |row| Ok((row.get(0)?, row.get(1)?)))?;
     if let (Some(lo), Some(hi)) = (lo, hi) {

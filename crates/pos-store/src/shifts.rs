@@ -46,8 +46,11 @@ pub fn open_shift(
     business_day: &str,
     float: i64,
 ) -> Result<i64, StoreError> {
+    // The shift's orders will be numbered from the next order id on (reports by shift read
+    // from there; migration 0007).
     tx.execute(
-        "INSERT INTO shifts (uuid, opened_at, opened_by, business_day, float) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO shifts (uuid, opened_at, opened_by, business_day, float, first_order_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT coalesce(max(id), 0) + 1 FROM orders))",
         params![uuid, at, by, business_day, float],
     )?;
     Ok(tx.last_insert_rowid())

@@ -163,7 +163,8 @@ pub fn save_state(tx: &Transaction, s: &SyncState) -> Result<(), StoreError> {
 pub fn pushable(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT o.seq, o.op_id, o.kind, o.payload, o.payload_hash, o.created_at, o.acked_at FROM outbox o
-         WHERE o.acked_at IS NULL AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq)
+         WHERE o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq)
          ORDER BY o.seq LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], crate::outbox::record)?;
@@ -174,7 +175,7 @@ pub fn pushable(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, Stor
 pub fn has_pushable(conn: &Connection) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT 1 FROM outbox o WHERE o.acked_at IS NULL
+            "SELECT 1 FROM outbox o WHERE o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL
              AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.seq = o.seq) LIMIT 1",
         )?
         .query_row([], |_| Ok(()))
@@ -209,6 +210,9 @@ pub fn quarantine(
          ON CONFLICT (seq) DO NOTHING",
         params![seq, op_id, code, message, at],
     )?;
+    if n == 1 {
+        crate::outbox::settle(tx)?;
+    }
     Ok(n == 1)
 }
 
@@ -235,11 +239,17 @@ pub fn quarantined(conn: &Connection, limit: i64) -> Result<(Vec<Quarantined>, i
 /// Lets quarantined record `seq` go up with the next push again. Returns its operation id and
 /// the code it was refused with, or `None` when it is not quarantined.
 pub fn release_quarantine(tx: &Transaction, seq: i64) -> Result<Option<(String, String)>, StoreError> {
-    Ok(tx
+    let released = tx
         .query_row("DELETE FROM sync_quarantine WHERE seq = ?1 RETURNING op_id, code", [seq], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
-        .optional()?)
+        .optional()?;
+    if released.is_some() {
+        // The record waits again: the mark goes back below it, and the next settle moves it
+        // forward over everything settled meanwhile.
+        tx.execute("UPDATE outbox_mark SET settled_through = min(settled_through, ?1 - 1)", [seq])?;
+    }
+    Ok(released)
 }
 
 /// The device's name (from set-up), for the enrolment request.

@@ -217,10 +217,13 @@ fn acknowledged_records_leave_the_pending_list_and_numbering_goes_on() {
     // The sync client takes the oldest first, a few at a time.
     let batch = f.reg.outbox_pending(2).expect("batch");
     assert_eq!(batch.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
-    let ids: Vec<&str> = batch.iter().map(|r| r.op_id.as_str()).collect();
+    let ids: Vec<(i64, &str)> = batch.iter().map(|r| (r.seq, r.op_id.as_str())).collect();
     f.clock.advance(SignedDuration::from_mins(1));
-    let n = f.reg.outbox_acknowledge(&[ids[0], ids[1], "01890000-0000-7000-8000-000000000000"]).expect("ack");
-    assert_eq!(n, 2, "unknown op ids are ignored");
+    let n = f
+        .reg
+        .outbox_acknowledge(&[ids[0], ids[1], (3, "01890000-0000-7000-8000-000000000000"), (99, ids[0].1)])
+        .expect("ack");
+    assert_eq!(n, 2, "pairs that match no record are ignored");
     assert_eq!(f.reg.outbox_acknowledge(&ids).expect("ack again"), 0, "a record is acknowledged once");
     let left: Vec<i64> = f.reg.outbox_pending(i64::MAX).expect("pending").iter().map(|r| r.seq).collect();
     assert_eq!(left, vec![3, 4, 5]);
@@ -229,8 +232,8 @@ fn acknowledged_records_leave_the_pending_list_and_numbering_goes_on() {
     assert_eq!(status.oldest_created_at.as_deref(), Some("2026-06-15T10:20:00+02:00"));
 
     // Acknowledgements may arrive out of order.
-    let fourth = f.reg.outbox_pending(i64::MAX).expect("pending")[1].op_id.clone();
-    assert_eq!(f.reg.outbox_acknowledge(&[&fourth]).expect("ack"), 1);
+    let fourth = f.reg.outbox_pending(i64::MAX).expect("pending")[1].clone();
+    assert_eq!(f.reg.outbox_acknowledge(&[(fourth.seq, &fourth.op_id)]).expect("ack"), 1);
     let left: Vec<i64> = f.reg.outbox_pending(i64::MAX).expect("pending").iter().map(|r| r.seq).collect();
     assert_eq!(left, vec![3, 5]);
 

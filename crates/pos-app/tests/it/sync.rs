@@ -420,6 +420,14 @@ fn a_record_the_cloud_rejects_is_quarantined_and_the_rest_go_on() {
         1,
         "the retry is audited and its entry went up"
     );
+    assert!(till.reg.doctor("in-memory").unwrap().integrity.is_empty());
+
+    // Pushes start after a mark below which every record is acknowledged or quarantined. A mark
+    // past a record still waiting would hide that record from every push: doctor reports it.
+    sell_cash(&mut till.reg, &cashier, &[("HOT-00-0", 1)]);
+    till.raw().execute("UPDATE outbox_mark SET settled_through = (SELECT max(seq) FROM outbox)", []).unwrap();
+    let problems = till.reg.doctor("in-memory").unwrap().integrity;
+    assert!(problems.iter().any(|p| p.contains("below the pushed-through mark")), "{problems:?}");
 }
 
 /// A VAT change made in the cloud: the register sells at the new rate from the next pull on, and
