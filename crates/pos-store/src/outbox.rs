@@ -31,26 +31,30 @@ pub fn append(tx: &Transaction, op_id: &str, kind: &str, payload: &[u8], at: i64
         .query_row(params![op_id, kind, payload, &hash[..], at], |r| r.get(0))?)
 }
 
+/// The records still waiting for the cloud: after the mark, or quarantined (at any sequence number),
+/// and not acknowledged. Written as two row-id lookups joined by OR, which SQLite searches apart.
+macro_rules! waiting {
+    () => {
+        " WHERE (o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL)
+            OR (o.seq IN (SELECT seq FROM sync_quarantine) AND o.acked_at IS NULL)"
+    };
+}
+
 /// How many records wait for the cloud, and when the oldest was written. Quarantined records
 /// count: they are not acknowledged.
 pub fn depth(conn: &Connection) -> Result<(i64, Option<i64>), StoreError> {
-    Ok(conn.query_row(
-        "SELECT count(*), min(created_at) FROM outbox o
-         WHERE (o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL)
-            OR (o.seq IN (SELECT seq FROM sync_quarantine) AND o.acked_at IS NULL)",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?)
+    Ok(conn.query_row(concat!("SELECT count(*), min(created_at) FROM outbox o", waiting!()), [], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?)
 }
 
 /// Unacknowledged records (quarantined ones included) in sequence order.
 pub fn pending(conn: &Connection, limit: i64) -> Result<Vec<OutboxRecord>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox o
-         WHERE (o.seq > (SELECT settled_through FROM outbox_mark) AND o.acked_at IS NULL)
-            OR (o.seq IN (SELECT seq FROM sync_quarantine) AND o.acked_at IS NULL)
-         ORDER BY seq LIMIT ?1",
-    )?;
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT seq, op_id, kind, payload, payload_hash, created_at, acked_at FROM outbox o",
+        waiting!(),
+        " ORDER BY seq LIMIT ?1"
+    ))?;
     let rows = stmt.query_map([limit], record)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
