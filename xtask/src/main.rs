@@ -200,22 +200,41 @@ impl Drop for Xvfb {
     }
 }
 
-/// Runs `script` in a private D-Bus session with a freshly unlocked GNOME Keyring whose data lives
-/// in `keyring_home` (its control socket too, so no daemon of another session is reused), unless a
+/// The password of the throw-away keyrings that tests, benchmarks and the demo create.
+const TEST_KEYRING_PASSWORD: &str = "pos-test-keyring";
+
+/// Runs `script` in a private D-Bus session with a GNOME Keyring whose data lives in
+/// `keyring_home` (its control socket too, so no daemon of another session is reused), unless a
 /// Secret Service is already reachable (a desktop session).
-fn with_secret_service(script: &str, keyring_home: &Path, use_existing: bool) -> Command {
+///
+/// The keyring is not started by hand: the session's bus starts it on the first request, through a
+/// service file in `keyring_home` that unlocks it with the test password. If the daemon dies
+/// mid-run (gnome-keyring-daemon can abort when a client disconnects during a request), the next
+/// request starts it again, unlocked, on the same keyring files. Without this, the bus would
+/// start the system's own daemon, which waits forever on an unlock prompt nobody can answer.
+fn with_secret_service(script: &str, keyring_home: &Path, use_existing: bool) -> Result<Command> {
     if use_existing && env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() && secret_service_answers() {
         let mut c = Command::new("sh");
         c.args(["-c", script]);
-        return c;
+        return Ok(c);
     }
-    let inner = format!(
-        "export XDG_DATA_HOME='{home}' XDG_RUNTIME_DIR='{home}/run'; mkdir -p -m 700 \"$XDG_RUNTIME_DIR\"; printf '%s' \"$POS_KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; {script}",
-        home = keyring_home.display()
-    );
+    let services = keyring_home.join("dbus-1/services");
+    let runtime = keyring_home.join("run");
+    std::fs::create_dir_all(&services)?;
+    std::fs::create_dir_all(&runtime)?;
+    std::fs::set_permissions(&runtime, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))?;
+    std::fs::write(
+        services.join("org.freedesktop.secrets.service"),
+        format!(
+            "[D-BUS Service]\nName=org.freedesktop.secrets\nExec=/bin/sh -c \"printf '%s' {TEST_KEYRING_PASSWORD} | \
+             exec gnome-keyring-daemon --foreground --unlock --components=secrets\"\n"
+        ),
+    )?;
+    // The bus daemon reads its service directories, and passes its environment to the services
+    // it starts, from the environment it is started with.
     let mut c = Command::new("dbus-run-session");
-    c.args(["--", "sh", "-c", &inner]).env("POS_KEYRING_PASSWORD", "pos-test-keyring");
-    c
+    c.args(["--", "sh", "-c", script]).env("XDG_DATA_HOME", keyring_home).env("XDG_RUNTIME_DIR", &runtime);
+    Ok(c)
 }
 
 fn secret_service_answers() -> bool {
@@ -273,7 +292,7 @@ fn demo(root: &Path, args: &[String]) -> Result<()> {
     } else {
         format!("{script}; echo '(no display: the app window was not started)'")
     };
-    run(&mut with_secret_service(&script, &keyring, true))
+    run(&mut with_secret_service(&script, &keyring, true)?)
 }
 
 fn test(root: &Path) -> Result<()> {
@@ -296,7 +315,7 @@ fn test(root: &Path) -> Result<()> {
         "cargo test --workspace --all-targets --no-fail-fast --features pos-register/e2e",
         &keyring,
         false,
-    );
+    )?;
     cmd.env("DISPLAY", &xvfb.display).env("TAURI_DRIVER", tauri_driver()).env("CARGO_INCREMENTAL", &incremental);
     let result = run_counting_tests(&mut cmd);
     drop(xvfb);
@@ -407,7 +426,7 @@ fn bench_app(root: &Path) -> Result<()> {
     let keyring = tempdir(root, "bench-keyring")?;
     let xvfb = Xvfb::start()?;
     let me = env::current_exe()?;
-    let mut cmd = with_secret_service(&format!("'{}' bench-app-inner", me.display()), &keyring, false);
+    let mut cmd = with_secret_service(&format!("'{}' bench-app-inner", me.display()), &keyring, false)?;
     cmd.env("DISPLAY", &xvfb.display);
     let result = run(&mut cmd);
     drop(xvfb);
