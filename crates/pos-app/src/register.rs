@@ -1672,6 +1672,7 @@ impl Register {
             store_id: self.store.store_id().to_owned(),
             database: self.store.db_path().display().to_string(),
             cipher_version: self.store.cipher_version()?,
+            cipher_provider: self.store.cipher_provider()?,
             integrity,
             schema_version,
             schema_version_supported: pos_store::schema_version_supported(),

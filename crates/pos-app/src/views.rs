@@ -158,6 +158,8 @@ pub struct DoctorReport {
     pub store_id: String,
     pub database: String,
     pub cipher_version: String,
+    /// The crypto provider that encrypts the pages: `pos-rustcrypto`.
+    pub cipher_provider: String,
     pub integrity: Vec<String>,
     pub schema_version: i64,
     pub schema_version_supported: i64,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
@@ -225,6 +225,11 @@ fn open_connection(
     } else if !path.exists() {
         return Err(StoreError::NotInitialised { dir: path.parent().unwrap_or(path).to_owned() });
     }
+    // Page encryption through our crypto provider (codec.rs); if it cannot be registered,
+    // SQLCipher's OpenSSL provider does the same work, more slowly.
+    if encryption == Encryption::On {
+        let _ = crate::codec::register();
+    }
     // Through the WAL write-gathering VFS (walbuf.rs); without it, the platform's default VFS.
     let mut conn = match crate::walbuf::register() {
         Ok(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs)?,
@@ -441,6 +446,13 @@ impl Store {
 
     pub fn cipher_version(&self) -> Result<String, StoreError> {
         Ok(self.conn.query_row("PRAGMA cipher_version", [], |r| r.get(0))?)
+    }
+
+    /// The crypto provider that encrypts this connection's pages (`pos-rustcrypto`, see
+    /// `codec.rs`), or `none` for an unencrypted store.
+    pub fn cipher_provider(&self) -> Result<String, StoreError> {
+        let name: Option<String> = self.conn.query_row("PRAGMA cipher_provider", [], |r| r.get(0)).optional()?;
+        Ok(name.unwrap_or_else(|| "none".to_owned()))
     }
 }
 

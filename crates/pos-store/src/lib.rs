@@ -5,6 +5,7 @@
 //! (`pos-app`) opened with [`Store::write`]; read functions take a `&Connection`.
 
 pub mod catalog;
+pub mod codec;
 mod db;
 mod error;
 pub mod keys;

@@ -26,7 +26,10 @@ fn key_is_in_the_secret_service_and_recovery_restores_it() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         assert!(!bytes.windows(32).any(|w| w == &found.stdout[..]), "the key leaked into the data directory");
     }
-    assert_eq!(json(&dir, &["doctor"])["ok"], true);
+    let doctor = json(&dir, &["doctor"]);
+    assert_eq!(doctor["ok"], true, "{doctor}");
+    // Pages are encrypted through our crypto provider (pos-store's codec.rs), not OpenSSL's.
+    assert_eq!(doctor["cipher_provider"], "pos-rustcrypto", "{doctor}");
 
     // Lose the key: the store refuses to open and says how to recover.
     assert!(secret_tool(&["clear", "service", "pos-register", "username", &key_name]).status.success());
