@@ -120,6 +120,8 @@ impl RandomPool {
 }
 
 /// Pointers SQLCipher keeps for good: our provider and the one it registered first (OpenSSL).
+/// Only the test that switches between them reads them.
+#[cfg_attr(not(feature = "test-support"), allow(dead_code))]
 struct Registered {
     ours: *mut Provider,
     openssl: *mut Provider,
