@@ -3,12 +3,20 @@
 //!
 //! The provider is process-wide, so this test has a binary of its own. Each connection uses the
 //! provider that was SQLCipher's default when it opened; `PRAGMA cipher_provider` says which.
+//! The tests take turns (`ONE_AT_A_TIME`), since each switches the provider.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use pos_store::codec::{PROVIDER_NAME, Which, select_for_test};
 use pos_store::keys::MemorySecretStore;
 use pos_store::{DB_FILE, Store};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn provider_name(which: Which) -> &'static str {
     match which {
@@ -89,6 +97,7 @@ fn round_trip(first: Which, second: Which) {
 
 #[test]
 fn each_provider_reads_and_extends_the_others_store() {
+    let _turn = one_at_a_time();
     round_trip(Which::OpenSsl, Which::Ours);
     round_trip(Which::Ours, Which::OpenSsl);
 }
@@ -96,6 +105,7 @@ fn each_provider_reads_and_extends_the_others_store() {
 /// A page changed on disk fails our provider's HMAC check, as it fails OpenSSL's.
 #[test]
 fn a_tampered_page_is_caught_through_our_provider() {
+    let _turn = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let secrets = MemorySecretStore::default();
     select_for_test(Which::Ours);
