@@ -126,8 +126,9 @@ struct Registered {
     ours: *mut Provider,
     openssl: *mut Provider,
 }
-// SAFETY: both point to providers that are never freed or written by us after registration;
-// SQLCipher guards its list with its own mutex.
+// SAFETY: both point to providers that are never written by us after registration; SQLCipher
+// guards its list with its own mutex, and frees the providers only when it shuts down, which it
+// does at process exit (its `atexit` handler) and nothing in this program does earlier.
 unsafe impl Send for Registered {}
 unsafe impl Sync for Registered {}
 
