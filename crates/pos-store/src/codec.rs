@@ -128,7 +128,9 @@ struct Registered {
 }
 // SAFETY: both point to providers that are never written by us after registration; SQLCipher
 // guards its list with its own mutex, and frees the providers only when it shuts down, which it
-// does at process exit (its `atexit` handler) and nothing in this program does earlier.
+// does at process exit (its `atexit` and destructor handlers). The rule that keeps these
+// pointers valid: nothing in this program calls `sqlite3_shutdown`. (After one, SQLCipher would
+// register OpenSSL's provider again and `register` would not notice.)
 unsafe impl Send for Registered {}
 unsafe impl Sync for Registered {}
 
