@@ -8,7 +8,9 @@
 //! `perf` samples of the sale benchmark that overhead was about as large as AES and SHA-256
 //! themselves (docs/adr/0003-sqlcipher-settings.md). Here each call is the primitive alone: the
 //! `aes` crate (AES-NI where the CPU has it, detected at run time) in CBC mode, `hmac` over `sha2`
-//! (SHA-NI likewise), `pbkdf2`.
+//! (SHA-NI likewise), `pbkdf2`. The AES key schedules and the keyed HMAC states are wiped when
+//! they are dropped (the crates' `zeroize` features), so no copy of a key outlives the call that
+//! used it.
 //!
 //! What does not change: the file format. SQLCipher itself decides what each page holds (the
 //! encrypted bytes, the IV, the HMAC over both and the page number) and derives the keys; a
@@ -33,9 +35,9 @@ use std::sync::{Mutex, OnceLock};
 
 use aes::Aes256;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
-use hmac::{Hmac, Mac};
+use hmac_wiping::{Hmac, Mac};
 use rusqlite::ffi;
-use sha2::{Sha256, Sha512};
+use sha2_wiping::{Sha256, Sha512};
 
 /// SQLCipher's provider interface (`struct sqlcipher_provider` in SQLCipher 4's `sqlcipher.h`),
 /// field for field.
@@ -331,8 +333,8 @@ unsafe extern "C" fn add_random(ctx: *mut c_void, _buffer: *const c_void, _lengt
     OK
 }
 
-fn hmac_of<M: Mac + hmac::digest::KeyInit>(key: &[u8], parts: [&[u8]; 2], out: &mut [u8]) -> bool {
-    let Ok(mut mac) = <M as hmac::digest::KeyInit>::new_from_slice(key) else { return false };
+fn hmac_of<M: Mac + hmac_wiping::digest::KeyInit>(key: &[u8], parts: [&[u8]; 2], out: &mut [u8]) -> bool {
+    let Ok(mut mac) = <M as hmac_wiping::digest::KeyInit>::new_from_slice(key) else { return false };
     mac.update(parts[0]);
     mac.update(parts[1]);
     let tag = mac.finalize().into_bytes();
